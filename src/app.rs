@@ -1,0 +1,245 @@
+//! Wires the exporter together: a client and an observer per cluster, startup validation, the
+//! metrics exposition and the HTTP server, all stopped by one shutdown future.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{ClusterConfig, Config, LogFormat};
+use crate::connect::{ConnectClient, ConnectError};
+use crate::metrics::Exposition;
+use crate::observe::{self, ClusterHandle, Observer};
+
+/// Why the exporter could not start or stopped; each maps to an exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A cluster's HTTP client cannot be built from its TLS settings.
+    #[error("cluster {cluster}: {message}")]
+    Client { cluster: String, message: String },
+    /// Startup validation failed for clusters with `CONNECT_STARTUP_VALIDATION=true`.
+    #[error("{}", startup_message(.0))]
+    Startup(Vec<StartupFailure>),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+impl AppError {
+    /// 2 for configuration the user must fix, 1 for everything that failed at run time.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Client { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A cluster that did not answer `GET /` at start.
+#[derive(Debug)]
+pub struct StartupFailure {
+    pub cluster: String,
+    pub url: String,
+    pub error: ConnectError,
+}
+
+fn startup_message(failures: &[StartupFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "cannot reach Kafka Connect cluster {} at {}: {} (set {}CONNECT_STARTUP_VALIDATION=false to start anyway and keep retrying)",
+                f.cluster,
+                f.url,
+                f.error,
+                if f.cluster == crate::config::DEFAULT_ID { String::new() } else { format!("{}_", f.cluster) }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A started exporter: clusters validated, listener bound, nothing observed or served yet.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    listener: TcpListener,
+    observers: Vec<Observer>,
+    handles: Vec<ClusterHandle>,
+}
+
+impl App {
+    /// Builds every client, runs startup validation and binds the listen address.
+    pub async fn start(config: Config) -> Result<App, AppError> {
+        let mut clients = Vec::new();
+        for cluster in &config.clusters {
+            let client = ConnectClient::new(&cluster.client).map_err(|e| AppError::Client {
+                cluster: cluster.id.clone(),
+                message: e.to_string(),
+            })?;
+            if cluster.client.permissive_tls {
+                tracing::warn!(
+                    cluster = %cluster.id,
+                    "CONNECT_PERMISSIVE_SSL is true: the server certificate of {} is not verified",
+                    cluster.display_url()
+                );
+            }
+            clients.push(client);
+        }
+
+        let answers = futures_util::future::join_all(clients.iter().map(observe::validate)).await;
+        let mut failures = Vec::new();
+        let mut observers = Vec::new();
+        let mut handles = Vec::new();
+        for ((cluster, client), answer) in config.clusters.iter().zip(clients).zip(answers) {
+            let server = match answer {
+                Ok(server) => {
+                    tracing::info!(
+                        cluster = %cluster.id,
+                        url = %cluster.display_url(),
+                        version = %server.version,
+                        kafka_cluster_id = server.kafka_cluster_id.as_deref().unwrap_or(""),
+                        observation_version = cluster.observation_version.as_str(),
+                        "observing Kafka Connect"
+                    );
+                    Some(server)
+                }
+                Err(error) if cluster.startup_validation => {
+                    failures.push(StartupFailure {
+                        cluster: cluster.id.clone(),
+                        url: cluster.display_url(),
+                        error,
+                    });
+                    None
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        cluster = %cluster.id,
+                        url = %cluster.display_url(),
+                        reason = %error.reason,
+                        error = %error,
+                        "Kafka Connect is not reachable; serving anyway and retrying every observation"
+                    );
+                    None
+                }
+            };
+            let (observer, handle) = observer_for(cluster, client, &config, server);
+            observers.push(observer);
+            handles.push(handle);
+        }
+        if !failures.is_empty() {
+            return Err(AppError::Startup(failures));
+        }
+
+        let listener = TcpListener::bind(config.listen_address)
+            .await
+            .map_err(|source| AppError::Listen {
+                address: config.listen_address,
+                source,
+            })?;
+        Ok(App {
+            config,
+            listener,
+            observers,
+            handles,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// Observes and serves until `shutdown` completes, then stops the observers, lets requests
+    /// in flight finish and returns.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        for observer in self.observers {
+            tracker.spawn(observer.run(cancel.child_token()));
+        }
+        tracker.close();
+
+        let exposition = Arc::new(Exposition::new(self.handles.clone(), self.config.interval));
+        let router = crate::http::router(exposition, self.handles, &self.config.telemetry_path);
+        tracing::info!(
+            address = %self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            telemetry_path = %self.config.telemetry_path,
+            "serving metrics"
+        );
+        let server_cancel = cancel.clone();
+        let stop = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            server_cancel.cancel();
+        };
+        let served = crate::http::serve(self.listener, router, stop).await;
+        cancel.cancel();
+        tracker.wait().await;
+        served.map_err(AppError::Serve)
+    }
+}
+
+fn observer_for(
+    cluster: &ClusterConfig,
+    client: ConnectClient,
+    config: &Config,
+    server: Option<crate::connect::ServerInfo>,
+) -> (Observer, ClusterHandle) {
+    Observer::new(cluster, client, config.interval, config.parallelism, server)
+}
+
+/// Starts logging to stderr at the configured level and format. Dependencies log only their
+/// warnings unless the level is trace.
+pub fn init_logging(config: &Config) {
+    let level = config.log_level.as_str().to_ascii_lowercase();
+    let directives = if config.log_level == tracing::Level::TRACE {
+        "trace".to_string()
+    } else {
+        format!("warn,kconnect_exporter={level}")
+    };
+    let filter = tracing_subscriber::EnvFilter::new(directives);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let result = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    // A subscriber already set (tests start several apps in one process) is fine.
+    let _ = result;
+}
+
+/// `--healthcheck`: asks the exporter listening on the configured address whether it is healthy.
+pub async fn healthcheck(config: &Config) -> bool {
+    let mut addr = config.listen_address;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let url = format!("http://{addr}/-/healthy");
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return false,
+    };
+    matches!(client.get(url).send().await, Ok(r) if r.status().is_success())
+}

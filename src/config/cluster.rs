@@ -1,0 +1,396 @@
+//! One Connect cluster's settings, read from Kpow's `CONNECT_*` variables (with the resource id
+//! as prefix when `CONNECT_RESOURCE_IDS` names several clusters).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use url::Url;
+
+use super::sources::Vars;
+use super::tls::{self, StoreSummary, StoreType};
+use super::{Problems, parse_bool};
+use crate::connect::{BasicAuth, ClientSettings};
+use crate::secret::Secret;
+
+/// The id of the one cluster configured without `CONNECT_RESOURCE_IDS`.
+pub const DEFAULT_ID: &str = "default";
+/// Connect's default REST port, observed when nothing is configured.
+pub const DEFAULT_REST_URL: &str = "http://localhost:8083";
+pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
+
+/// Every per-cluster variable, without prefix, in the order `--config.check` prints them.
+pub const CLUSTER_VARS: [&str; 17] = [
+    "CONNECT_NAME",
+    "CONNECT_REST_URL",
+    "CONNECT_AUTH",
+    "CONNECT_BASIC_AUTH_USER",
+    "CONNECT_BASIC_AUTH_PASS",
+    "CONNECT_PERMISSIVE_SSL",
+    "CONNECT_TIMEOUT_MS",
+    "CONNECT_STARTUP_VALIDATION",
+    "CONNECT_OFFSET_STORAGE_TOPIC",
+    "CONNECT_GROUP_ID",
+    "CONNECT_OBSERVATION_VERSION",
+    "CONNECT_SSL_TRUSTSTORE_LOCATION",
+    "CONNECT_SSL_TRUSTSTORE_TYPE",
+    "CONNECT_SSL_TRUSTSTORE_PASSWORD",
+    "CONNECT_SSL_KEYSTORE_LOCATION",
+    "CONNECT_SSL_KEYSTORE_TYPE",
+    "CONNECT_SSL_KEYSTORE_PASSWORD",
+];
+
+/// How a cluster is observed (Kpow's `CONNECT_OBSERVATION_VERSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObservationVersion {
+    /// `GET /connectors`, then info, status and tasks per connector: 3N+1 requests.
+    V1,
+    /// One `GET /connectors?expand=status&expand=info`.
+    V2,
+}
+
+impl ObservationVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObservationVersion::V1 => "1",
+            ObservationVersion::V2 => "2",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// The resource id (`US1`), or `default`: the `connect_cluster` label.
+    pub id: String,
+    /// `CONNECT_NAME`, or the id.
+    pub name: String,
+    pub client: ClientSettings,
+    pub startup_validation: bool,
+    pub offset_storage_topic: Option<String>,
+    pub group_id: Option<String>,
+    pub observation_version: ObservationVersion,
+    pub truststore: Option<StoreSummary>,
+    pub keystore: Option<StoreSummary>,
+}
+
+impl ClusterConfig {
+    /// A cluster at `url` with every other setting at its default; what tests start from.
+    pub fn new(id: &str, url: Url) -> ClusterConfig {
+        ClusterConfig {
+            id: id.to_string(),
+            name: id.to_string(),
+            client: ClientSettings {
+                base_url: url,
+                timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
+                basic_auth: None,
+                permissive_tls: false,
+                trusted_certs: Vec::new(),
+                identity_pem: None,
+                max_response_bytes: super::DEFAULT_MAX_RESPONSE_BYTES,
+            },
+            startup_validation: true,
+            offset_storage_topic: None,
+            group_id: None,
+            observation_version: ObservationVersion::V1,
+            truststore: None,
+            keystore: None,
+        }
+    }
+
+    /// The REST URL as it may be shown: without any user or password.
+    pub fn display_url(&self) -> String {
+        redact(&self.client.base_url)
+    }
+
+    /// The cluster's settings as `VAR=value` lines, secrets masked.
+    pub fn describe(&self, prefix: &str, out: &mut String) {
+        let mut line = |var: &str, value: &str| {
+            let _ = writeln!(out, "{prefix}{var}={value}");
+        };
+        line("CONNECT_NAME", &self.name);
+        line("CONNECT_REST_URL", &self.display_url());
+        match &self.client.basic_auth {
+            Some(auth) => {
+                line("CONNECT_AUTH", "BASIC");
+                line("CONNECT_BASIC_AUTH_USER", &auth.user);
+                line("CONNECT_BASIC_AUTH_PASS", Secret::MASK);
+            }
+            None => line("CONNECT_AUTH", ""),
+        }
+        line(
+            "CONNECT_PERMISSIVE_SSL",
+            &self.client.permissive_tls.to_string(),
+        );
+        line(
+            "CONNECT_TIMEOUT_MS",
+            &self.client.timeout.as_millis().to_string(),
+        );
+        line(
+            "CONNECT_STARTUP_VALIDATION",
+            &self.startup_validation.to_string(),
+        );
+        line(
+            "CONNECT_OFFSET_STORAGE_TOPIC",
+            self.offset_storage_topic.as_deref().unwrap_or(""),
+        );
+        line("CONNECT_GROUP_ID", self.group_id.as_deref().unwrap_or(""));
+        line(
+            "CONNECT_OBSERVATION_VERSION",
+            self.observation_version.as_str(),
+        );
+        for (name, store) in [
+            ("TRUSTSTORE", &self.truststore),
+            ("KEYSTORE", &self.keystore),
+        ] {
+            if let Some(s) = store {
+                line(&format!("CONNECT_SSL_{name}_LOCATION"), &s.location);
+                line(&format!("CONNECT_SSL_{name}_TYPE"), &s.kind.to_string());
+            }
+        }
+    }
+}
+
+/// Reads one cluster's variables (`{prefix}CONNECT_…`), adding every problem found to `problems`
+/// and every harmless oddity to `warnings`.
+pub fn parse_cluster(
+    id: &str,
+    prefix: &str,
+    vars: &Vars,
+    max_response_bytes: usize,
+    problems: &mut Problems,
+    warnings: &mut Vec<String>,
+) -> Option<ClusterConfig> {
+    let var = |name: &str| format!("{prefix}{name}");
+    let get = |name: &str| vars.get(&var(name));
+    let errors_before = problems.len();
+
+    let url = match get("CONNECT_REST_URL") {
+        Some(raw) => parse_url(raw)
+            .map_err(|e| problems.push(var("CONNECT_REST_URL"), e))
+            .ok(),
+        None if prefix.is_empty() => {
+            Some(Url::parse(DEFAULT_REST_URL).expect("the default URL is valid"))
+        }
+        None => {
+            problems.push(
+                var("CONNECT_REST_URL"),
+                format!(
+                    "is not set; cluster {id} is named in CONNECT_RESOURCE_IDS and needs its URL"
+                ),
+            );
+            None
+        }
+    };
+
+    let basic_auth = match get("CONNECT_AUTH") {
+        None => {
+            if get("CONNECT_BASIC_AUTH_USER").is_some() || get("CONNECT_BASIC_AUTH_PASS").is_some()
+            {
+                warnings.push(format!(
+                    "{} is set but {} is not BASIC: no credentials are sent to cluster {id}",
+                    var("CONNECT_BASIC_AUTH_USER"),
+                    var("CONNECT_AUTH")
+                ));
+            }
+            None
+        }
+        Some(a) if a.eq_ignore_ascii_case("BASIC") => {
+            let user = get("CONNECT_BASIC_AUTH_USER");
+            let pass = get("CONNECT_BASIC_AUTH_PASS");
+            if user.is_none() {
+                problems.push(
+                    var("CONNECT_BASIC_AUTH_USER"),
+                    format!("is not set, but {} is BASIC", var("CONNECT_AUTH")),
+                );
+            }
+            if pass.is_none() {
+                problems.push(
+                    var("CONNECT_BASIC_AUTH_PASS"),
+                    format!("is not set, but {} is BASIC", var("CONNECT_AUTH")),
+                );
+            }
+            match (user, pass) {
+                (Some(u), Some(p)) => Some(BasicAuth {
+                    user: u.to_string(),
+                    password: Secret::new(p),
+                }),
+                _ => None,
+            }
+        }
+        Some(other) => {
+            problems.push(
+                var("CONNECT_AUTH"),
+                format!("\"{other}\" is not supported; use BASIC, or leave it unset"),
+            );
+            None
+        }
+    };
+
+    let permissive_tls = bool_var(vars, &var("CONNECT_PERMISSIVE_SSL"), false, problems);
+    let startup_validation = bool_var(vars, &var("CONNECT_STARTUP_VALIDATION"), true, problems);
+
+    let timeout_ms = match get("CONNECT_TIMEOUT_MS") {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(ms) if (1..=3_600_000).contains(&ms) => ms,
+            _ => {
+                problems.push(
+                    var("CONNECT_TIMEOUT_MS"),
+                    format!("\"{raw}\" is not a timeout; give milliseconds from 1 to 3600000"),
+                );
+                DEFAULT_TIMEOUT_MS
+            }
+        },
+    };
+
+    let observation_version = match get("CONNECT_OBSERVATION_VERSION") {
+        None | Some("1") => ObservationVersion::V1,
+        Some("2") => ObservationVersion::V2,
+        Some(other) => {
+            problems.push(
+                var("CONNECT_OBSERVATION_VERSION"),
+                format!("\"{other}\" is not 1 or 2"),
+            );
+            ObservationVersion::V1
+        }
+    };
+
+    let (trusted_certs, truststore) = match store_settings(vars, prefix, "TRUSTSTORE", problems) {
+        Some((location, kind, password)) => {
+            match tls::load_truststore(&location, kind, password.as_ref()) {
+                Ok((certs, kind)) => (certs, Some(StoreSummary { location, kind })),
+                Err(e) => {
+                    problems.push(var("CONNECT_SSL_TRUSTSTORE_LOCATION"), e);
+                    (Vec::new(), None)
+                }
+            }
+        }
+        None => (Vec::new(), None),
+    };
+    let (identity_pem, keystore) = match store_settings(vars, prefix, "KEYSTORE", problems) {
+        Some((location, kind, password)) => {
+            match tls::load_keystore(&location, kind, password.as_ref()) {
+                Ok((pem, kind)) => (Some(pem), Some(StoreSummary { location, kind })),
+                Err(e) => {
+                    problems.push(var("CONNECT_SSL_KEYSTORE_LOCATION"), e);
+                    (None, None)
+                }
+            }
+        }
+        None => (None, None),
+    };
+    if permissive_tls && truststore.is_some() {
+        warnings.push(format!(
+            "{} is true, so {} is not used: cluster {id} accepts any server certificate",
+            var("CONNECT_PERMISSIVE_SSL"),
+            var("CONNECT_SSL_TRUSTSTORE_LOCATION")
+        ));
+    }
+
+    if problems.len() > errors_before {
+        return None;
+    }
+    Some(ClusterConfig {
+        id: id.to_string(),
+        name: get("CONNECT_NAME").unwrap_or(id).to_string(),
+        client: ClientSettings {
+            base_url: url.expect("a missing URL was reported as a problem"),
+            timeout: Duration::from_millis(timeout_ms),
+            basic_auth,
+            permissive_tls,
+            trusted_certs,
+            identity_pem,
+            max_response_bytes,
+        },
+        startup_validation,
+        offset_storage_topic: get("CONNECT_OFFSET_STORAGE_TOPIC").map(str::to_string),
+        group_id: get("CONNECT_GROUP_ID").map(str::to_string),
+        observation_version,
+        truststore,
+        keystore,
+    })
+}
+
+fn bool_var(vars: &Vars, name: &str, default: bool, problems: &mut Problems) -> bool {
+    match vars.get(name) {
+        None => default,
+        Some(raw) => parse_bool(raw).unwrap_or_else(|| {
+            problems.push(name.to_string(), format!("\"{raw}\" is not true or false"));
+            default
+        }),
+    }
+}
+
+/// `CONNECT_SSL_{TRUSTSTORE|KEYSTORE}_{LOCATION,TYPE,PASSWORD}`, when a location is set.
+fn store_settings(
+    vars: &Vars,
+    prefix: &str,
+    which: &str,
+    problems: &mut Problems,
+) -> Option<(String, Option<StoreType>, Option<Secret>)> {
+    let location_var = format!("{prefix}CONNECT_SSL_{which}_LOCATION");
+    let type_var = format!("{prefix}CONNECT_SSL_{which}_TYPE");
+    let kind = match vars.get(&type_var) {
+        None => None,
+        Some(raw) => match StoreType::parse(raw) {
+            Some(k) => Some(k),
+            None => {
+                problems.push(
+                    type_var.clone(),
+                    format!("\"{raw}\" is not PEM, PKCS12 or JKS"),
+                );
+                return None;
+            }
+        },
+    };
+    let location = vars.get(&location_var)?.to_string();
+    let password = vars
+        .get(&format!("{prefix}CONNECT_SSL_{which}_PASSWORD"))
+        .map(Secret::new);
+    Some((location, kind, password))
+}
+
+fn parse_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("\"{}\" is not a URL: {e}", redact_str(raw)))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "\"{}\" must start with http:// or https://",
+            redact(&url)
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("\"{}\" has no host", redact(&url)));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "\"{}\" carries credentials; set CONNECT_AUTH=BASIC with CONNECT_BASIC_AUTH_USER and \
+             CONNECT_BASIC_AUTH_PASS instead",
+            redact(&url)
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "\"{}\" must not have a query or fragment",
+            redact(&url)
+        ));
+    }
+    Ok(url)
+}
+
+/// A URL without its user and password.
+pub fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+    }
+    shown.to_string()
+}
+
+/// Best effort for a string that did not even parse as a URL: drop anything before an `@`.
+fn redact_str(raw: &str) -> String {
+    match (raw.find("://"), raw.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}{}", &raw[..s + 3], &raw[at + 1..]),
+        (None, Some(at)) => raw[at + 1..].to_string(),
+        _ => raw.to_string(),
+    }
+}

@@ -1,0 +1,134 @@
+//! The HTTP server (axum on hyper): the telemetry path, `/-/healthy`, `/-/ready` and a landing
+//! page. It reads snapshots through the [`Exposition`] and cluster handles; it never calls Connect.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::metrics::{Exposition, Format, VERSION};
+use crate::observe::ClusterHandle;
+
+#[derive(Debug, Clone)]
+struct Shared {
+    exposition: Arc<Exposition>,
+    clusters: Arc<Vec<ClusterHandle>>,
+    telemetry_path: Arc<str>,
+}
+
+/// The exporter's routes.
+pub fn router(
+    exposition: Arc<Exposition>,
+    clusters: Vec<ClusterHandle>,
+    telemetry_path: &str,
+) -> Router {
+    let shared = Shared {
+        exposition,
+        clusters: Arc::new(clusters),
+        telemetry_path: telemetry_path.into(),
+    };
+    Router::new()
+        .route(telemetry_path, get(metrics))
+        .route("/-/healthy", get(healthy))
+        .route("/-/ready", get(ready))
+        .route("/", get(landing))
+        .with_state(shared)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; requests in flight then finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    s.exposition.record_scrape();
+    let body = s.exposition.encode(format);
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+async fn healthy() -> &'static str {
+    "kconnect-exporter is healthy.\n"
+}
+
+/// Ready once every cluster has had its first observation, successful or not, so that a
+/// scrape right after start already shows every cluster's `kconnect_up`.
+async fn ready(State(s): State<Shared>) -> Response {
+    let waiting: Vec<&str> = s
+        .clusters
+        .iter()
+        .filter(|h| h.latest().is_none())
+        .map(|h| h.meta.id.as_str())
+        .collect();
+    if waiting.is_empty() {
+        "kconnect-exporter is ready.\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "kconnect-exporter is not ready: waiting for the first observation of {}.\n",
+                waiting.join(", ")
+            ),
+        )
+            .into_response()
+    }
+}
+
+async fn landing(State(s): State<Shared>) -> Html<String> {
+    let mut rows = String::new();
+    for h in s.clusters.iter() {
+        let (status, detail) = match h.latest() {
+            None => ("waiting", "first observation in progress".to_string()),
+            Some(snap) => match &snap.outcome {
+                Ok(view) => ("up", format!("{} connectors", view.connectors.len())),
+                Err(e) => ("down", format!("{}: {}", e.reason, e.detail)),
+            },
+        };
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td><td>{}</td></tr>",
+            escape(&h.meta.id),
+            escape(&h.meta.name),
+            escape(&h.meta.rest_url),
+            escape(&detail)
+        );
+    }
+    let path = escape(&s.telemetry_path);
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>kconnect-exporter</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.2em 1em;text-align:left}}\
+         .up{{color:#1a7f37}}.down{{color:#cf222e}}</style></head><body>\
+         <h1>kconnect-exporter {VERSION}</h1><p>Prometheus exporter for Apache Kafka Connect.</p>\
+         <ul><li><a href=\"{path}\">{path}</a></li><li><a href=\"/-/healthy\">/-/healthy</a></li>\
+         <li><a href=\"/-/ready\">/-/ready</a></li></ul>\
+         <table><tr><th>cluster</th><th>name</th><th>REST URL</th><th>status</th><th>latest observation</th></tr>{rows}</table>\
+         </body></html>"
+    ))
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,13 @@
+//! kconnect-exporter: a Prometheus exporter for Apache Kafka Connect.
+//!
+//! Data flows one way: [`config`] → one [`observe`] task per Connect cluster (through the
+//! [`connect`] client) → immutable snapshots → [`metrics`] encoding → [`http`] `/metrics`.
+//! [`app`] wires them together; `main` only parses the command line and maps errors to exit codes.
+
+pub mod app;
+pub mod config;
+pub mod connect;
+pub mod http;
+pub mod metrics;
+pub mod observe;
+pub mod secret;

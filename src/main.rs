@@ -1,0 +1,81 @@
+//! The `kconnect-exporter` binary: parse flags, load the configuration, run the exporter until
+//! SIGTERM or SIGINT, and turn the outcome into an exit status (2: bad configuration,
+//! 1: could not start or failed, 0: stopped cleanly).
+
+use std::process::ExitCode;
+
+use kconnect_exporter::app::{self, App};
+use kconnect_exporter::config::{Args, Config};
+
+fn main() -> ExitCode {
+    let args = match Args::parse_from_os(std::env::args_os()) {
+        Ok(args) => args,
+        // clap prints usage errors itself and exits 2 (0 for --help and --version).
+        Err(e) => e.exit(),
+    };
+    let config = match Config::load(&args, std::env::vars().collect()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("kconnect-exporter: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.config_check {
+        println!(
+            "# kconnect-exporter {}: the configuration is valid",
+            env!("CARGO_PKG_VERSION")
+        );
+        for w in &config.warnings {
+            println!("# warning: {w}");
+        }
+        print!("{}", config.describe());
+        return ExitCode::SUCCESS;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built on any supported platform");
+    if args.healthcheck {
+        let healthy = runtime.block_on(app::healthcheck(&config));
+        return if healthy {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+
+    app::init_logging(&config);
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let result = runtime.block_on(async {
+        let app = App::start(config).await?;
+        app.run(shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed once the runtime runs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,448 @@
+//! The per-cluster families: reachability and observation health for every cluster, then
+//! connector, task and worker families for the clusters whose latest observation succeeded.
+//! A failed observation shows no connector state at all: the last good states are not current.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prometheus_client::encoding::DescriptorEncoder;
+use prometheus_client::metrics::MetricType;
+
+use super::{counter_sample, gauge_sample};
+use crate::connect::{Reason, State};
+use crate::observe::{ClusterMeta, ClusterView, DURATION_BUCKETS, Snapshot};
+
+type Latest = (Arc<ClusterMeta>, Option<Arc<Snapshot>>);
+
+const CLUSTER: &str = "connect_cluster";
+
+pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(), fmt::Error> {
+    let observed: Vec<&Snapshot> = latest.iter().filter_map(|(_, s)| s.as_deref()).collect();
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_up",
+        "1 if the latest observation of the Connect cluster succeeded, 0 if it failed.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for s in &observed {
+        gauge_sample(
+            &mut m,
+            &[(CLUSTER, s.cluster.id.as_str())],
+            i64::from(s.is_up()),
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_cluster",
+        "The Connect cluster: its configured name, group and offsets topic, the version, commit and Kafka cluster id its REST API reports, and the observation version; always 1.",
+        None,
+        MetricType::Info,
+    )?;
+    for (meta, snapshot) in latest {
+        let server = snapshot
+            .as_ref()
+            .and_then(|s| s.server.clone())
+            .unwrap_or_default();
+        m.encode_info(&[
+            (CLUSTER, meta.id.as_str()),
+            ("name", meta.name.as_str()),
+            ("version", server.version.as_str()),
+            ("commit", server.commit.as_str()),
+            (
+                "kafka_cluster_id",
+                server.kafka_cluster_id.as_deref().unwrap_or(""),
+            ),
+            ("group_id", meta.group_id.as_deref().unwrap_or("")),
+            (
+                "offset_storage_topic",
+                meta.offset_storage_topic.as_deref().unwrap_or(""),
+            ),
+            ("observation_version", meta.observation_version.as_str()),
+        ])?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_fallback",
+        "1 when observation v2 is configured but the cluster ignores ?expand (Kafka 2.2 or older), so it is observed with v1.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for s in &observed {
+        gauge_sample(
+            &mut m,
+            &[(CLUSTER, s.cluster.id.as_str())],
+            i64::from(s.fallback),
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_duration_seconds",
+        "How long observations of the cluster took, failed ones included.",
+        None,
+        MetricType::Histogram,
+    )?;
+    for s in &observed {
+        let t = &s.totals;
+        let buckets: Vec<(f64, u64)> = DURATION_BUCKETS
+            .iter()
+            .copied()
+            .chain([f64::INFINITY])
+            .zip(t.duration_buckets.iter().copied())
+            .collect();
+        m.encode_family(&[(CLUSTER, s.cluster.id.as_str())])?
+            .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+            t.duration_sum,
+            t.observations(),
+            &buckets,
+            None,
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observations",
+        "Observations of the cluster by result (success or failure).",
+        None,
+        MetricType::Counter,
+    )?;
+    for s in &observed {
+        let id = s.cluster.id.as_str();
+        counter_sample(
+            &mut m,
+            &[(CLUSTER, id), ("result", "success")],
+            s.totals.successes,
+        )?;
+        counter_sample(
+            &mut m,
+            &[(CLUSTER, id), ("result", "failure")],
+            s.totals.failures,
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_errors",
+        "Failed observations of the cluster by reason.",
+        None,
+        MetricType::Counter,
+    )?;
+    for s in &observed {
+        for reason in Reason::ALL {
+            counter_sample(
+                &mut m,
+                &[
+                    (CLUSTER, s.cluster.id.as_str()),
+                    ("reason", reason.as_str()),
+                ],
+                s.totals.errors[reason.index()],
+            )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_error",
+        "Why the latest observation of the cluster failed (1, with the reason); absent while kconnect_up is 1.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for s in &observed {
+        if let Err(e) = &s.outcome {
+            gauge_sample(
+                &mut m,
+                &[
+                    (CLUSTER, s.cluster.id.as_str()),
+                    ("reason", e.reason.as_str()),
+                ],
+                1,
+            )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_last_success_timestamp_seconds",
+        "When the latest successful observation of the cluster finished, in seconds since the Unix epoch.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for s in &observed {
+        if let Some(t) = s.last_success {
+            gauge_sample(&mut m, &[(CLUSTER, s.cluster.id.as_str())], unix_seconds(t))?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_observation_connectors_skipped",
+        "Connectors that were listed but gone (404) before their details were read; they are left out of that observation.",
+        None,
+        MetricType::Counter,
+    )?;
+    for s in &observed {
+        counter_sample(
+            &mut m,
+            &[(CLUSTER, s.cluster.id.as_str())],
+            s.totals.skipped_connectors,
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connect_requests",
+        "HTTP requests sent to the cluster's REST API.",
+        None,
+        MetricType::Counter,
+    )?;
+    for s in &observed {
+        counter_sample(
+            &mut m,
+            &[(CLUSTER, s.cluster.id.as_str())],
+            s.totals.requests,
+        )?;
+    }
+
+    let views: Vec<(&str, &ClusterView)> = observed
+        .iter()
+        .filter_map(|s| s.outcome.as_ref().ok().map(|v| (s.cluster.id.as_str(), v)))
+        .collect();
+    if !views.is_empty() {
+        encode_views(enc, &views)?;
+    }
+    Ok(())
+}
+
+fn encode_views(
+    enc: &mut DescriptorEncoder,
+    views: &[(&str, &ClusterView)],
+) -> Result<(), fmt::Error> {
+    let mut m = enc.encode_descriptor(
+        "kconnect_connectors",
+        "Connectors of the cluster in each state.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for (state, n) in view.connectors_by_state() {
+            gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_tasks",
+        "Tasks of the cluster in each state.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for (state, n) in view.tasks_by_state() {
+            gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connector_state",
+        "The connector's state: one series per state, 1 for the current one, 0 for the others.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            state_set(&c.state, |state, v| {
+                gauge_sample(
+                    &mut m,
+                    &[
+                        (CLUSTER, *id),
+                        ("connector", c.name.as_str()),
+                        ("state", state),
+                    ],
+                    v,
+                )
+            })?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connector",
+        "The connector's type, class and the worker running it; always 1.",
+        None,
+        MetricType::Info,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            m.encode_info(&[
+                (CLUSTER, *id),
+                ("connector", c.name.as_str()),
+                ("type", c.kind.as_str()),
+                ("class", c.class.as_deref().unwrap_or("")),
+                ("worker_id", c.worker_id.as_str()),
+            ])?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connector_tasks",
+        "How many tasks the connector has.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, *id), ("connector", c.name.as_str())],
+                c.task_count,
+            )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connector_tasks_max",
+        "The connector's tasks.max setting; absent when it has none.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            if let Some(max) = c.tasks_max {
+                gauge_sample(
+                    &mut m,
+                    &[(CLUSTER, *id), ("connector", c.name.as_str())],
+                    max,
+                )?;
+            }
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_connector_failure",
+        "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
+        None,
+        MetricType::Info,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            if let Some(e) = &c.exception {
+                m.encode_info(&[
+                    (CLUSTER, *id),
+                    ("connector", c.name.as_str()),
+                    ("exception", e.as_str()),
+                ])?;
+            }
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_task_state",
+        "The task's state: one series per state, 1 for the current one, 0 for the others.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            for t in &c.tasks {
+                let task = t.id.to_string();
+                state_set(&t.state, |state, v| {
+                    gauge_sample(
+                        &mut m,
+                        &[
+                            (CLUSTER, *id),
+                            ("connector", c.name.as_str()),
+                            ("task", task.as_str()),
+                            ("state", state),
+                        ],
+                        v,
+                    )
+                })?;
+            }
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_task",
+        "The worker running the task; always 1.",
+        None,
+        MetricType::Info,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            for t in &c.tasks {
+                let task = t.id.to_string();
+                m.encode_info(&[
+                    (CLUSTER, *id),
+                    ("connector", c.name.as_str()),
+                    ("task", task.as_str()),
+                    ("worker_id", t.worker_id.as_str()),
+                ])?;
+            }
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "kconnect_task_failure",
+        "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
+        None,
+        MetricType::Info,
+    )?;
+    for (id, view) in views {
+        for c in &view.connectors {
+            for t in &c.tasks {
+                if let Some(e) = &t.exception {
+                    let task = t.id.to_string();
+                    m.encode_info(&[
+                        (CLUSTER, *id),
+                        ("connector", c.name.as_str()),
+                        ("task", task.as_str()),
+                        ("exception", e.as_str()),
+                    ])?;
+                }
+            }
+        }
+    }
+
+    let by_worker: Vec<_> = views.iter().map(|(id, v)| (*id, v.by_worker())).collect();
+    let mut m = enc.encode_descriptor(
+        "kconnect_worker_connectors",
+        "Connectors the worker runs, as the cluster reports them.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, workers) in &by_worker {
+        for (worker, (connectors, _)) in workers {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, *id), ("worker_id", *worker)],
+                *connectors,
+            )?;
+        }
+    }
+    let mut m = enc.encode_descriptor(
+        "kconnect_worker_tasks",
+        "Tasks the worker runs, as the cluster reports them.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (id, workers) in &by_worker {
+        for (worker, (_, tasks)) in workers {
+            gauge_sample(&mut m, &[(CLUSTER, *id), ("worker_id", *worker)], *tasks)?;
+        }
+    }
+    Ok(())
+}
+
+/// Calls `sample(state, value)` for every known state, 1 for `current` and 0 for the rest, and
+/// once more for `current` when it is a state this exporter does not know.
+fn state_set(
+    current: &State,
+    mut sample: impl FnMut(&str, i64) -> Result<(), fmt::Error>,
+) -> Result<(), fmt::Error> {
+    for state in &State::KNOWN {
+        sample(state.as_str(), i64::from(state == current))?;
+    }
+    if let State::Other(s) = current {
+        sample(s, 1)?;
+    }
+    Ok(())
+}
+
+fn unix_seconds(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
