@@ -287,15 +287,15 @@ fn is_tls(e: &(dyn StdError + 'static)) -> bool {
         if err.is::<rustls::Error>() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        current = err.source();
+        // An io::Error's `source()` skips the error it wraps, which is where tokio-rustls puts
+        // the rustls error: step into it instead.
+        current = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        };
     }
     false
 }

@@ -25,6 +25,16 @@ pub struct ClusterHandle {
 }
 
 impl ClusterHandle {
+    /// A handle that always shows `snapshot`: for encoding a snapshot built elsewhere (golden
+    /// files, benchmarks).
+    pub fn from_snapshot(snapshot: Arc<Snapshot>) -> ClusterHandle {
+        let (_, latest) = watch::channel(Some(snapshot.clone()));
+        ClusterHandle {
+            meta: snapshot.cluster.clone(),
+            latest,
+        }
+    }
+
     /// The latest snapshot, or `None` before the first observation has finished.
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest.borrow().clone()
