@@ -339,7 +339,7 @@ async fn names_needing_percent_encoding_and_escaping() {
         let snap = observe(&cluster("default", &server.uri(), version)).await;
         assert!(snap.is_up(), "{version:?}: {:?}", snap.outcome);
         for format in [Format::Text, Format::OpenMetrics] {
-            let text = exposition(&[snap.clone()], format);
+            let text = exposition(std::slice::from_ref(&snap), format);
             let escaped = r#"quoted \"name\" \\ sink/ü?#%"#;
             assert_eq!(
                 sample(&text, &format!("kconnect_connector_state{{connect_cluster=\"default\",connector=\"{escaped}\",state=\"RUNNING\"}}"))

@@ -314,7 +314,7 @@ fn bool_var(vars: &Vars, name: &str, default: bool, problems: &mut Problems) -> 
     match vars.get(name) {
         None => default,
         Some(raw) => parse_bool(raw).unwrap_or_else(|| {
-            problems.push(name.to_string(), format!("\"{raw}\" is not true or false"));
+            problems.push(name, format!("\"{raw}\" is not true or false"));
             default
         }),
     }
@@ -350,28 +350,23 @@ fn store_settings(
 }
 
 fn parse_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("\"{}\" is not a URL: {e}", redact_str(raw)))?;
+    let shown = redact_str(raw);
+    let url = Url::parse(raw).map_err(|e| format!("\"{shown}\" is not a URL: {e}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "\"{}\" must start with http:// or https://",
-            redact(&url)
-        ));
+        return Err(format!("\"{}\" must start with http:// or https://", shown));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("\"{}\" has no host", redact(&url)));
+        return Err(format!("\"{shown}\" has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
             "\"{}\" carries credentials; set CONNECT_AUTH=BASIC with CONNECT_BASIC_AUTH_USER and \
              CONNECT_BASIC_AUTH_PASS instead",
-            redact(&url)
+            shown
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "\"{}\" must not have a query or fragment",
-            redact(&url)
-        ));
+        return Err(format!("\"{}\" must not have a query or fragment", shown));
     }
     Ok(url)
 }

@@ -1,0 +1,464 @@
+//! Configuration: Kpow's variables, several clusters, precedence, TLS stores, and the messages
+//! a user gets for every bad value.
+
+mod common;
+
+use std::time::Duration;
+
+use common::env;
+use kconnect_exporter::config::{Args, Config, ObservationVersion, StoreType};
+
+fn args(flags: &[&str]) -> Args {
+    let mut argv = vec!["kconnect-exporter".to_string()];
+    argv.extend(flags.iter().map(|s| s.to_string()));
+    Args::parse_from_os(argv.into_iter().map(Into::into)).expect("flags parse")
+}
+
+fn load(flags: &[&str], vars: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+    Config::load(&args(flags), env(vars)).map_err(|e| e.problems)
+}
+
+#[test]
+fn nothing_configured_observes_localhost_8083() {
+    let c = load(&[], &[]).unwrap();
+    assert_eq!(c.clusters.len(), 1);
+    let k = &c.clusters[0];
+    assert_eq!(k.id, "default");
+    assert_eq!(k.name, "default");
+    assert_eq!(k.client.base_url.as_str(), "http://localhost:8083/");
+    assert_eq!(k.client.timeout, Duration::from_millis(5000));
+    assert!(k.startup_validation);
+    assert!(!k.client.permissive_tls);
+    assert!(k.client.basic_auth.is_none());
+    assert_eq!(k.observation_version, ObservationVersion::V1);
+    assert_eq!(c.listen_address.to_string(), "0.0.0.0:9840");
+    assert_eq!(c.telemetry_path, "/metrics");
+    assert_eq!(c.interval, Duration::from_secs(30));
+    assert_eq!(c.parallelism, 8);
+    assert_eq!(c.max_response_bytes, 64 * 1024 * 1024);
+}
+
+#[test]
+fn every_kpow_variable_is_read() {
+    let c = load(
+        &[],
+        &[
+            ("CONNECT_NAME", "Orders Connect"),
+            ("CONNECT_REST_URL", "https://connect.example:8443/base"),
+            ("CONNECT_AUTH", "BASIC"),
+            ("CONNECT_BASIC_AUTH_USER", "monitor"),
+            ("CONNECT_BASIC_AUTH_PASS", "hunter2"),
+            ("CONNECT_PERMISSIVE_SSL", "true"),
+            ("CONNECT_TIMEOUT_MS", "1500"),
+            ("CONNECT_STARTUP_VALIDATION", "false"),
+            ("CONNECT_OFFSET_STORAGE_TOPIC", "connect-offsets"),
+            ("CONNECT_GROUP_ID", "connect-cluster"),
+            ("CONNECT_OBSERVATION_VERSION", "2"),
+        ],
+    )
+    .unwrap();
+    let k = &c.clusters[0];
+    assert_eq!(k.name, "Orders Connect");
+    assert_eq!(
+        k.client.base_url.as_str(),
+        "https://connect.example:8443/base"
+    );
+    let auth = k.client.basic_auth.as_ref().unwrap();
+    assert_eq!(
+        (auth.user.as_str(), auth.password.expose()),
+        ("monitor", "hunter2")
+    );
+    assert!(k.client.permissive_tls);
+    assert_eq!(k.client.timeout, Duration::from_millis(1500));
+    assert!(!k.startup_validation);
+    assert_eq!(k.offset_storage_topic.as_deref(), Some("connect-offsets"));
+    assert_eq!(k.group_id.as_deref(), Some("connect-cluster"));
+    assert_eq!(k.observation_version, ObservationVersion::V2);
+}
+
+#[test]
+fn several_clusters_use_their_id_as_prefix() {
+    let c = load(
+        &[],
+        &[
+            ("CONNECT_RESOURCE_IDS", "US1, EU2"),
+            ("US1_CONNECT_REST_URL", "http://us1:8083"),
+            ("US1_CONNECT_OBSERVATION_VERSION", "2"),
+            ("EU2_CONNECT_REST_URL", "https://eu2:8443"),
+            ("EU2_CONNECT_AUTH", "BASIC"),
+            ("EU2_CONNECT_BASIC_AUTH_USER", "u"),
+            ("EU2_CONNECT_BASIC_AUTH_PASS", "p"),
+            ("EU2_CONNECT_NAME", "Europe"),
+            ("CONNECT_REST_URL", "http://ignored:8083"),
+        ],
+    )
+    .unwrap();
+    let ids: Vec<&str> = c.clusters.iter().map(|k| k.id.as_str()).collect();
+    assert_eq!(ids, ["US1", "EU2"]);
+    assert_eq!(c.clusters[0].client.base_url.as_str(), "http://us1:8083/");
+    assert_eq!(c.clusters[0].observation_version, ObservationVersion::V2);
+    assert!(c.clusters[0].client.basic_auth.is_none());
+    assert_eq!(c.clusters[0].name, "US1");
+    assert_eq!(c.clusters[1].name, "Europe");
+    assert_eq!(c.clusters[1].client.basic_auth.as_ref().unwrap().user, "u");
+    assert_eq!(c.clusters[1].observation_version, ObservationVersion::V1);
+    assert_eq!(
+        c.warnings,
+        [
+            "CONNECT_REST_URL is ignored: CONNECT_RESOURCE_IDS is set, so each cluster's variables need its id as prefix"
+        ]
+    );
+}
+
+#[test]
+fn lower_case_and_bad_resource_ids_are_rejected() {
+    let problems = load(
+        &[],
+        &[
+            ("CONNECT_RESOURCE_IDS", "us1,EU-2,EU2,EU2"),
+            ("EU2_CONNECT_REST_URL", "http://eu2"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_RESOURCE_IDS: \"us1\" must be upper-case (US1), as Kpow requires",
+            "CONNECT_RESOURCE_IDS: \"EU-2\" may hold only A-Z, 0-9 and _",
+            "CONNECT_RESOURCE_IDS: \"EU2\" is listed twice",
+        ]
+    );
+}
+
+#[test]
+fn every_bad_value_is_reported_at_once_naming_its_variable() {
+    let problems = load(
+        &[
+            "--web.listen-address=nowhere",
+            "--web.telemetry-path=metrics",
+            "--observation.interval=soon",
+            "--observation.parallelism=0",
+            "--connect.max-response-bytes=12",
+            "--log.level=loud",
+            "--log.format=xml",
+        ],
+        &[
+            ("CONNECT_RESOURCE_IDS", "A,B"),
+            ("A_CONNECT_REST_URL", "ftp://a"),
+            ("A_CONNECT_AUTH", "KERBEROS"),
+            ("A_CONNECT_PERMISSIVE_SSL", "sometimes"),
+            ("A_CONNECT_TIMEOUT_MS", "0"),
+            ("A_CONNECT_STARTUP_VALIDATION", "maybe"),
+            ("A_CONNECT_OBSERVATION_VERSION", "3"),
+            ("B_CONNECT_AUTH", "BASIC"),
+            ("B_CONNECT_BASIC_AUTH_PASS", "topsecret"),
+            ("B_CONNECT_SSL_TRUSTSTORE_TYPE", "PEN"),
+            ("B_CONNECT_SSL_TRUSTSTORE_LOCATION", "/nonexistent/ca.pem"),
+            ("B_CONNECT_SSL_KEYSTORE_LOCATION", "/nonexistent/client.p12"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "--web.listen-address: \"nowhere\" is not an address such as :9840 or 127.0.0.1:9840",
+            "--web.telemetry-path: \"metrics\" must be a path such as /metrics (not /, not under /-/)",
+            "--observation.interval: \"soon\" is not a duration from 1s to 1h, such as 30s or 1m",
+            "--observation.parallelism: \"0\" is not a whole number from 1 to 256",
+            "--connect.max-response-bytes: \"12\" is not a whole number from 1024 to 4294967296",
+            "--log.level: \"loud\" is not error, warn, info, debug or trace",
+            "--log.format: \"xml\" is not text or json",
+            "A_CONNECT_REST_URL: \"ftp://a\" must start with http:// or https://",
+            "A_CONNECT_AUTH: \"KERBEROS\" is not supported; use BASIC, or leave it unset",
+            "A_CONNECT_PERMISSIVE_SSL: \"sometimes\" is not true or false",
+            "A_CONNECT_STARTUP_VALIDATION: \"maybe\" is not true or false",
+            "A_CONNECT_TIMEOUT_MS: \"0\" is not a timeout; give milliseconds from 1 to 3600000",
+            "A_CONNECT_OBSERVATION_VERSION: \"3\" is not 1 or 2",
+            "B_CONNECT_REST_URL: is not set; cluster B is named in CONNECT_RESOURCE_IDS and needs its URL",
+            "B_CONNECT_BASIC_AUTH_USER: is not set, but B_CONNECT_AUTH is BASIC",
+            "B_CONNECT_SSL_TRUSTSTORE_TYPE: \"PEN\" is not PEM, PKCS12 or JKS",
+            "B_CONNECT_SSL_KEYSTORE_LOCATION: cannot read /nonexistent/client.p12: No such file or directory (os error 2)",
+        ]
+    );
+    assert!(!problems.join("\n").contains("topsecret"));
+}
+
+#[test]
+fn credentials_in_the_url_are_refused_without_echoing_them() {
+    let problems = load(
+        &[],
+        &[("CONNECT_REST_URL", "http://admin:s3cret@connect:8083")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_REST_URL: \"http://connect:8083\" carries credentials; set CONNECT_AUTH=BASIC with CONNECT_BASIC_AUTH_USER and CONNECT_BASIC_AUTH_PASS instead"
+        ]
+    );
+}
+
+#[test]
+fn flags_override_environment_which_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kconnect.toml");
+    std::fs::write(
+        &file,
+        r#"
+KCONNECT_OBSERVATION_INTERVAL = "10s"
+KCONNECT_OBSERVATION_PARALLELISM = 3
+KCONNECT_LOG_LEVEL = "debug"
+CONNECT_RESOURCE_IDS = ["US1"]
+US1_CONNECT_REST_URL = "http://from-file:8083"
+US1_CONNECT_TIMEOUT_MS = 2500
+US1_CONNECT_PERMISSIVE_SSL = true
+"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let c = load(
+        &["--config.file", path, "--observation.interval=1m"],
+        &[
+            ("KCONNECT_OBSERVATION_INTERVAL", "20s"),
+            ("KCONNECT_OBSERVATION_PARALLELISM", "5"),
+            ("US1_CONNECT_TIMEOUT_MS", "900"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.interval,
+        Duration::from_secs(60),
+        "flag beats env and file"
+    );
+    assert_eq!(c.parallelism, 5, "env beats file");
+    assert_eq!(c.log_level, tracing::Level::DEBUG, "file beats default");
+    assert_eq!(
+        c.clusters[0].client.base_url.as_str(),
+        "http://from-file:8083/"
+    );
+    assert_eq!(c.clusters[0].client.timeout, Duration::from_millis(900));
+    assert!(c.clusters[0].client.permissive_tls);
+
+    // The same through KCONNECT_CONFIG_FILE, as YAML.
+    let yaml = dir.path().join("kconnect.yaml");
+    std::fs::write(
+        &yaml,
+        "CONNECT_REST_URL: http://yaml:8083\nCONNECT_OBSERVATION_VERSION: 2\n",
+    )
+    .unwrap();
+    let c = load(&[], &[("KCONNECT_CONFIG_FILE", yaml.to_str().unwrap())]).unwrap();
+    assert_eq!(c.clusters[0].client.base_url.as_str(), "http://yaml:8083/");
+    assert_eq!(c.clusters[0].observation_version, ObservationVersion::V2);
+}
+
+#[test]
+fn unknown_file_keys_and_bad_files_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.yaml");
+    std::fs::write(
+        &file,
+        "CONNECT_RESTURL: http://typo\nconnect_name: lower-case keys are fine\n",
+    )
+    .unwrap();
+    let problems = load(&["--config.file", file.to_str().unwrap()], &[]).unwrap_err();
+    assert_eq!(
+        problems,
+        ["--config.file: CONNECT_RESTURL is not a setting of this exporter"]
+    );
+
+    let ini = dir.path().join("k.ini");
+    std::fs::write(&ini, "x=1").unwrap();
+    let problems = load(&["--config.file", ini.to_str().unwrap()], &[]).unwrap_err();
+    assert_eq!(
+        problems,
+        [format!(
+            "--config.file: {}: unknown file type; name it *.toml, *.yaml or *.yml",
+            ini.display()
+        )]
+    );
+}
+
+// ---- TLS stores -------------------------------------------------------------------------
+
+struct Stores {
+    dir: tempfile::TempDir,
+    ca_pem: String,
+    client_pem: String,
+}
+
+fn stores() -> Stores {
+    let ca = rcgen::generate_simple_self_signed(vec!["ca".to_string()]).unwrap();
+    let client = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_pem = ca.cert.pem();
+    let client_pem = format!(
+        "{}{}",
+        client.signing_key.serialize_pem(),
+        client.cert.pem()
+    );
+    std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+    std::fs::write(dir.path().join("client.pem"), &client_pem).unwrap();
+
+    let mut truststore = p12_keystore::KeyStore::new();
+    truststore.add_entry(
+        "ca",
+        p12_keystore::KeyStoreEntry::Certificate(
+            p12_keystore::Certificate::from_der(ca.cert.der()).unwrap(),
+        ),
+    );
+    std::fs::write(
+        dir.path().join("truststore.p12"),
+        truststore.writer("changeit").write().unwrap(),
+    )
+    .unwrap();
+    let mut keystore = p12_keystore::KeyStore::new();
+    let chain = p12_keystore::PrivateKeyChain::new(
+        b"1".to_vec(),
+        p12_keystore::PrivateKey::from_der(&client.signing_key.serialize_der()).unwrap(),
+        vec![p12_keystore::Certificate::from_der(client.cert.der()).unwrap()],
+    );
+    keystore.add_entry(
+        "client",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
+    std::fs::write(
+        dir.path().join("keystore.p12"),
+        keystore.writer("changeit").write().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("truststore.jks"),
+        [0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2],
+    )
+    .unwrap();
+    Stores {
+        dir,
+        ca_pem,
+        client_pem,
+    }
+}
+
+#[test]
+fn pem_and_pkcs12_stores_load() {
+    let s = stores();
+    let p = |f: &str| s.dir.path().join(f).to_str().unwrap().to_string();
+    for (trust, trust_type, key, key_type) in [
+        (p("ca.pem"), "", p("client.pem"), ""),
+        (p("ca.pem"), "PEM", p("client.pem"), "PEM"),
+        (p("truststore.p12"), "PKCS12", p("keystore.p12"), "PKCS12"),
+        (p("truststore.p12"), "", p("keystore.p12"), ""),
+    ] {
+        let c = load(
+            &[],
+            &[
+                ("CONNECT_SSL_TRUSTSTORE_LOCATION", trust.as_str()),
+                ("CONNECT_SSL_TRUSTSTORE_TYPE", trust_type),
+                ("CONNECT_SSL_TRUSTSTORE_PASSWORD", "changeit"),
+                ("CONNECT_SSL_KEYSTORE_LOCATION", key.as_str()),
+                ("CONNECT_SSL_KEYSTORE_TYPE", key_type),
+                ("CONNECT_SSL_KEYSTORE_PASSWORD", "changeit"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{trust} {key}: {e:?}"));
+        let k = &c.clusters[0];
+        assert_eq!(k.client.trusted_certs.len(), 1, "{trust}");
+        assert!(
+            k.client
+                .identity_pem
+                .as_ref()
+                .unwrap()
+                .expose()
+                .contains("-----BEGIN PRIVATE KEY-----")
+        );
+        let expected = if trust.ends_with(".pem") {
+            StoreType::Pem
+        } else {
+            StoreType::Pkcs12
+        };
+        assert_eq!(k.truststore.as_ref().unwrap().kind, expected);
+        assert_eq!(k.keystore.as_ref().unwrap().kind, expected);
+    }
+    assert!(s.ca_pem.contains("CERTIFICATE") && s.client_pem.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn bad_stores_get_clear_errors() {
+    let s = stores();
+    let p = |f: &str| s.dir.path().join(f).to_str().unwrap().to_string();
+    let jks = p("truststore.jks");
+    let problems = load(&[], &[("CONNECT_SSL_TRUSTSTORE_LOCATION", jks.as_str())]).unwrap_err();
+    let stem = jks.trim_end_matches(".jks");
+    assert_eq!(
+        problems,
+        [format!(
+            "CONNECT_SSL_TRUSTSTORE_LOCATION: {jks} is a JKS store, which this exporter cannot read; convert it to PKCS12 with \
+             `keytool -importkeystore -srckeystore {jks} -srcstoretype JKS -destkeystore {stem}.p12 -deststoretype PKCS12` \
+             and point the variable at {stem}.p12 with its _TYPE set to PKCS12"
+        )]
+    );
+    let p12 = p("keystore.p12");
+    let problems = load(
+        &[],
+        &[
+            ("CONNECT_SSL_KEYSTORE_LOCATION", p12.as_str()),
+            ("CONNECT_SSL_KEYSTORE_PASSWORD", "wrong-password"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [format!(
+            "CONNECT_SSL_KEYSTORE_LOCATION: {p12} cannot be opened as PKCS12: wrong password, or not a PKCS12 file"
+        )]
+    );
+    let ca = p("ca.pem");
+    let problems = load(&[], &[("CONNECT_SSL_KEYSTORE_LOCATION", ca.as_str())]).unwrap_err();
+    assert_eq!(
+        problems,
+        [format!(
+            "CONNECT_SSL_KEYSTORE_LOCATION: {ca} holds no private key"
+        )]
+    );
+}
+
+#[test]
+fn describe_masks_secrets_and_uses_the_variable_names() {
+    let c = load(
+        &["--observation.interval=15s"],
+        &[
+            ("CONNECT_RESOURCE_IDS", "US1"),
+            ("US1_CONNECT_REST_URL", "https://us1:8443"),
+            ("US1_CONNECT_AUTH", "basic"),
+            ("US1_CONNECT_BASIC_AUTH_USER", "monitor"),
+            ("US1_CONNECT_BASIC_AUTH_PASS", "hunter2"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.describe(),
+        "KCONNECT_WEB_LISTEN_ADDRESS=0.0.0.0:9840
+KCONNECT_WEB_TELEMETRY_PATH=/metrics
+KCONNECT_OBSERVATION_INTERVAL=15s
+KCONNECT_OBSERVATION_PARALLELISM=8
+KCONNECT_CONNECT_MAX_RESPONSE_BYTES=67108864
+KCONNECT_LOG_LEVEL=info
+KCONNECT_LOG_FORMAT=text
+CONNECT_RESOURCE_IDS=US1
+US1_CONNECT_NAME=US1
+US1_CONNECT_REST_URL=https://us1:8443/
+US1_CONNECT_AUTH=BASIC
+US1_CONNECT_BASIC_AUTH_USER=monitor
+US1_CONNECT_BASIC_AUTH_PASS=********
+US1_CONNECT_PERMISSIVE_SSL=false
+US1_CONNECT_TIMEOUT_MS=5000
+US1_CONNECT_STARTUP_VALIDATION=true
+US1_CONNECT_OFFSET_STORAGE_TOPIC=
+US1_CONNECT_GROUP_ID=
+US1_CONNECT_OBSERVATION_VERSION=1
+"
+    );
+    assert!(
+        !format!("{c:?}").contains("hunter2"),
+        "Debug output masks the password too"
+    );
+}

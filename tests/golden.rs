@@ -1,0 +1,92 @@
+//! The exact `/metrics` body for the fixture cluster (and a cluster that refuses our
+//! credentials), in both formats, compared with committed files. `UPDATE_GOLDEN=1 cargo test
+//! --test golden` rewrites them; review the diff before committing.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use common::*;
+use kconnect_exporter::config::ObservationVersion::V2;
+use kconnect_exporter::metrics::{Format, REVISION};
+use kconnect_exporter::observe::Snapshot;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer};
+
+/// Replaces everything that depends on the clock with fixed values.
+fn pin_time(snapshot: &Snapshot) -> Arc<Snapshot> {
+    let mut s = snapshot.clone();
+    let at = UNIX_EPOCH + Duration::from_secs(1_732_440_000);
+    s.observed_at = at;
+    s.duration = Duration::from_millis(12);
+    s.last_success = s.last_success.map(|_| at);
+    s.totals.duration_buckets = Default::default();
+    s.totals.duration_sum = 0.0;
+    s.totals.record_duration(s.duration);
+    Arc::new(s)
+}
+
+/// The exposition without the process metrics, whose values change with every run.
+fn stable(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let name = line
+            .trim_start_matches("# HELP ")
+            .trim_start_matches("# TYPE ");
+        if name.starts_with("process_") {
+            continue;
+        }
+        out.push_str(&line.replace(&format!("revision=\"{REVISION}\""), "revision=\"unknown\""));
+        out.push('\n');
+    }
+    out
+}
+
+fn check(file: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b);
+        panic!(
+            "{} differs from the exposition (first different line: {:?}); rerun with UPDATE_GOLDEN=1 and review the diff\n--- actual ---\n{actual}",
+            path.display(),
+            first.map(|i| i + 1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn exposition_matches_the_golden_files() {
+    let up = fixture_server().await;
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(status_json(401, &fixture("error-401-basic-auth.txt")))
+        .mount(&refused)
+        .await;
+    let us1 = pin_time(&*observe(&cluster("US1", &up.uri(), V2)).await);
+    let eu2 = pin_time(&*observe(&cluster("EU2", &refused.uri(), V2)).await);
+    assert!(us1.is_up() && !eu2.is_up());
+
+    let text = stable(&exposition(&[us1.clone(), eu2.clone()], Format::Text));
+    let om = stable(&exposition(&[us1, eu2], Format::OpenMetrics));
+    assert!(om.ends_with("# EOF\n"));
+    check("exposition.prom", &text);
+    check("exposition.om.txt", &om);
+}
