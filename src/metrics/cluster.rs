@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prometheus_client::encoding::DescriptorEncoder;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 
 use super::{counter_sample, gauge_sample};
@@ -20,10 +20,10 @@ const CLUSTER: &str = "connect_cluster";
 pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(), fmt::Error> {
     let observed: Vec<&Snapshot> = latest.iter().filter_map(|(_, s)| s.as_deref()).collect();
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_up",
         "1 if the latest observation of the Connect cluster succeeded, 0 if it failed.",
-        None,
         MetricType::Gauge,
     )?;
     for s in &observed {
@@ -34,10 +34,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_cluster",
         "The Connect cluster: its configured name, group and offsets topic, the version, commit and Kafka cluster id its REST API reports, and the observation version; always 1.",
-        None,
         MetricType::Info,
     )?;
     for (meta, snapshot) in latest {
@@ -63,10 +63,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         ])?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_fallback",
         "1 when observation v2 is configured but the cluster ignores ?expand (Kafka 2.2 or older), so it is observed with v1.",
-        None,
         MetricType::Gauge,
     )?;
     for s in &observed {
@@ -77,10 +77,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_duration_seconds",
         "How long observations of the cluster took, failed ones included.",
-        None,
         MetricType::Histogram,
     )?;
     for s in &observed {
@@ -100,10 +100,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observations",
         "Observations of the cluster by result (success or failure).",
-        None,
         MetricType::Counter,
     )?;
     for s in &observed {
@@ -120,10 +120,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_errors",
         "Failed observations of the cluster by reason.",
-        None,
         MetricType::Counter,
     )?;
     for s in &observed {
@@ -139,10 +139,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         }
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_error",
         "Why the latest observation of the cluster failed (1, with the reason); absent while kconnect_up is 1.",
-        None,
         MetricType::Gauge,
     )?;
     for s in &observed {
@@ -158,10 +158,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         }
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_last_success_timestamp_seconds",
         "When the latest successful observation of the cluster finished, in seconds since the Unix epoch.",
-        None,
         MetricType::Gauge,
     )?;
     for s in &observed {
@@ -170,10 +170,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         }
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_observation_connectors_skipped",
         "Connectors that were listed but gone (404) before their details were read; they are left out of that observation.",
-        None,
         MetricType::Counter,
     )?;
     for s in &observed {
@@ -184,10 +184,10 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_connect_requests",
         "HTTP requests sent to the cluster's REST API.",
-        None,
         MetricType::Counter,
     )?;
     for s in &observed {
@@ -212,10 +212,19 @@ fn encode_views(
     enc: &mut DescriptorEncoder,
     views: &[(&str, &ClusterView)],
 ) -> Result<(), fmt::Error> {
-    let mut m = enc.encode_descriptor(
+    let connectors = || {
+        views
+            .iter()
+            .flat_map(|(id, v)| v.connectors.iter().map(move |c| (*id, c)))
+    };
+    let tasks = || {
+        connectors().flat_map(|(id, c)| c.tasks.iter().map(move |t| (id, c, t, t.id.to_string())))
+    };
+
+    let mut m = family(
+        enc,
         "kconnect_connectors",
         "Connectors of the cluster in each state.",
-        None,
         MetricType::Gauge,
     )?;
     for (id, view) in views {
@@ -223,11 +232,10 @@ fn encode_views(
             gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
         }
     }
-
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_tasks",
         "Tasks of the cluster in each state.",
-        None,
         MetricType::Gauge,
     )?;
     for (id, view) in views {
@@ -236,171 +244,140 @@ fn encode_views(
         }
     }
 
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_connector_state",
         "The connector's state: one series per state, 1 for the current one, 0 for the others.",
-        None,
         MetricType::Gauge,
     )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            state_set(&c.state, |state, v| {
-                gauge_sample(
-                    &mut m,
-                    &[
-                        (CLUSTER, *id),
-                        ("connector", c.name.as_str()),
-                        ("state", state),
-                    ],
-                    v,
-                )
-            })?;
-        }
+    for (id, c) in connectors() {
+        state_set(&c.state, |state, v| {
+            gauge_sample(
+                &mut m,
+                &[
+                    (CLUSTER, id),
+                    ("connector", c.name.as_str()),
+                    ("state", state),
+                ],
+                v,
+            )
+        })?;
     }
-
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_connector",
         "The connector's type, class and the worker running it; always 1.",
-        None,
         MetricType::Info,
     )?;
-    for (id, view) in views {
-        for c in &view.connectors {
+    for (id, c) in connectors() {
+        m.encode_info(&[
+            (CLUSTER, id),
+            ("connector", c.name.as_str()),
+            ("type", c.kind.as_str()),
+            ("class", c.class.as_deref().unwrap_or("")),
+            ("worker_id", c.worker_id.as_str()),
+        ])?;
+    }
+    let mut m = family(
+        enc,
+        "kconnect_connector_tasks",
+        "How many tasks the connector has.",
+        MetricType::Gauge,
+    )?;
+    for (id, c) in connectors() {
+        gauge_sample(
+            &mut m,
+            &[(CLUSTER, id), ("connector", c.name.as_str())],
+            c.task_count,
+        )?;
+    }
+    let mut m = family(
+        enc,
+        "kconnect_connector_tasks_max",
+        "The connector's tasks.max setting; absent when it has none.",
+        MetricType::Gauge,
+    )?;
+    for (id, c) in connectors() {
+        if let Some(max) = c.tasks_max {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, id), ("connector", c.name.as_str())],
+                max,
+            )?;
+        }
+    }
+    let mut m = family(
+        enc,
+        "kconnect_connector_failure",
+        "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
+        MetricType::Info,
+    )?;
+    for (id, c) in connectors() {
+        if let Some(e) = &c.exception {
             m.encode_info(&[
-                (CLUSTER, *id),
+                (CLUSTER, id),
                 ("connector", c.name.as_str()),
-                ("type", c.kind.as_str()),
-                ("class", c.class.as_deref().unwrap_or("")),
-                ("worker_id", c.worker_id.as_str()),
+                ("exception", e.as_str()),
             ])?;
         }
     }
 
-    let mut m = enc.encode_descriptor(
-        "kconnect_connector_tasks",
-        "How many tasks the connector has.",
-        None,
-        MetricType::Gauge,
-    )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            gauge_sample(
-                &mut m,
-                &[(CLUSTER, *id), ("connector", c.name.as_str())],
-                c.task_count,
-            )?;
-        }
-    }
-
-    let mut m = enc.encode_descriptor(
-        "kconnect_connector_tasks_max",
-        "The connector's tasks.max setting; absent when it has none.",
-        None,
-        MetricType::Gauge,
-    )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            if let Some(max) = c.tasks_max {
-                gauge_sample(
-                    &mut m,
-                    &[(CLUSTER, *id), ("connector", c.name.as_str())],
-                    max,
-                )?;
-            }
-        }
-    }
-
-    let mut m = enc.encode_descriptor(
-        "kconnect_connector_failure",
-        "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
-        None,
-        MetricType::Info,
-    )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            if let Some(e) = &c.exception {
-                m.encode_info(&[
-                    (CLUSTER, *id),
-                    ("connector", c.name.as_str()),
-                    ("exception", e.as_str()),
-                ])?;
-            }
-        }
-    }
-
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_task_state",
         "The task's state: one series per state, 1 for the current one, 0 for the others.",
-        None,
         MetricType::Gauge,
     )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            for t in &c.tasks {
-                let task = t.id.to_string();
-                state_set(&t.state, |state, v| {
-                    gauge_sample(
-                        &mut m,
-                        &[
-                            (CLUSTER, *id),
-                            ("connector", c.name.as_str()),
-                            ("task", task.as_str()),
-                            ("state", state),
-                        ],
-                        v,
-                    )
-                })?;
-            }
-        }
-    }
-
-    let mut m = enc.encode_descriptor(
-        "kconnect_task",
-        "The worker running the task; always 1.",
-        None,
-        MetricType::Info,
-    )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            for t in &c.tasks {
-                let task = t.id.to_string();
-                m.encode_info(&[
-                    (CLUSTER, *id),
+    for (id, c, t, task) in tasks() {
+        state_set(&t.state, |state, v| {
+            gauge_sample(
+                &mut m,
+                &[
+                    (CLUSTER, id),
                     ("connector", c.name.as_str()),
                     ("task", task.as_str()),
-                    ("worker_id", t.worker_id.as_str()),
-                ])?;
-            }
-        }
+                    ("state", state),
+                ],
+                v,
+            )
+        })?;
     }
-
-    let mut m = enc.encode_descriptor(
-        "kconnect_task_failure",
-        "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
-        None,
+    let mut m = family(
+        enc,
+        "kconnect_task",
+        "The worker running the task; always 1.",
         MetricType::Info,
     )?;
-    for (id, view) in views {
-        for c in &view.connectors {
-            for t in &c.tasks {
-                if let Some(e) = &t.exception {
-                    let task = t.id.to_string();
-                    m.encode_info(&[
-                        (CLUSTER, *id),
-                        ("connector", c.name.as_str()),
-                        ("task", task.as_str()),
-                        ("exception", e.as_str()),
-                    ])?;
-                }
-            }
+    for (id, c, t, task) in tasks() {
+        m.encode_info(&[
+            (CLUSTER, id),
+            ("connector", c.name.as_str()),
+            ("task", task.as_str()),
+            ("worker_id", t.worker_id.as_str()),
+        ])?;
+    }
+    let mut m = family(
+        enc,
+        "kconnect_task_failure",
+        "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
+        MetricType::Info,
+    )?;
+    for (id, c, t, task) in tasks() {
+        if let Some(e) = &t.exception {
+            m.encode_info(&[
+                (CLUSTER, id),
+                ("connector", c.name.as_str()),
+                ("task", task.as_str()),
+                ("exception", e.as_str()),
+            ])?;
         }
     }
 
     let by_worker: Vec<_> = views.iter().map(|(id, v)| (*id, v.by_worker())).collect();
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_worker_connectors",
         "Connectors the worker runs, as the cluster reports them.",
-        None,
         MetricType::Gauge,
     )?;
     for (id, workers) in &by_worker {
@@ -412,10 +389,10 @@ fn encode_views(
             )?;
         }
     }
-    let mut m = enc.encode_descriptor(
+    let mut m = family(
+        enc,
         "kconnect_worker_tasks",
         "Tasks the worker runs, as the cluster reports them.",
-        None,
         MetricType::Gauge,
     )?;
     for (id, workers) in &by_worker {
@@ -424,6 +401,15 @@ fn encode_views(
         }
     }
     Ok(())
+}
+
+fn family<'e>(
+    enc: &'e mut DescriptorEncoder,
+    name: &'e str,
+    help: &str,
+    metric_type: MetricType,
+) -> Result<MetricEncoder<'e>, fmt::Error> {
+    enc.encode_descriptor(name, help, None, metric_type)
 }
 
 /// Calls `sample(state, value)` for every known state, 1 for `current` and 0 for the rest, and
