@@ -2,108 +2,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::exporter::{DEADLINE, Exporter};
 use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kconnect-exporter");
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// A running exporter whose stderr (JSON logs) is read line by line; killed if the test fails.
-struct Exporter {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Exporter {
-    fn start(flags: &[&str], vars: &[(&str, &str)]) -> Exporter {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["--web.listen-address=127.0.0.1:0", "--log.format=json"])
-            .args(flags)
-            .env_clear()
-            .envs(vars.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("the exporter starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Exporter {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a log line whose `message` is `message` and returns it parsed.
-    fn wait_log(&mut self, message: &str) -> serde_json::Value {
-        let until = Instant::now() + DEADLINE;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                        if v["message"] == message {
-                            return v;
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                    panic!(
-                        "no log line {message:?} within {DEADLINE:?}; saw:\n{}",
-                        self.seen.join("\n")
-                    )
-                }
-            }
-        }
-    }
-
-    fn address(&mut self) -> String {
-        let line = self.wait_log("serving metrics");
-        line["address"].as_str().expect("address field").to_string()
-    }
-
-    fn sigterm(&mut self) -> i32 {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.wait_exit()
-    }
-
-    fn wait_exit(&mut self) -> i32 {
-        let until = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().expect("exited, not killed by a signal");
-            }
-            assert!(
-                Instant::now() < until,
-                "the exporter did not exit within {DEADLINE:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn get(url: &str) -> (u16, String) {
     let r = reqwest::get(url).await.expect("the exporter answers");
@@ -132,6 +37,7 @@ fn closed_port() -> u16 {
 async fn serves_the_fixture_cluster_and_stops_cleanly_on_sigterm() {
     let server = fixture_server().await;
     let mut exporter = Exporter::start(
+        BIN,
         &["--observation.interval=1s"],
         &[("CONNECT_REST_URL", &server.uri())],
     );
@@ -184,6 +90,7 @@ async fn serves_the_fixture_cluster_and_stops_cleanly_on_sigterm() {
 async fn startup_validation_on_exits_1_naming_cluster_url_and_reason() {
     let port = closed_port();
     let mut exporter = Exporter::start(
+        BIN,
         &[],
         &[("CONNECT_REST_URL", &format!("http://127.0.0.1:{port}"))],
     );
@@ -206,6 +113,7 @@ async fn startup_validation_on_exits_1_naming_cluster_url_and_reason() {
 async fn startup_validation_off_serves_up_0_with_the_reason_and_keeps_retrying() {
     let port = closed_port();
     let mut exporter = Exporter::start(
+        BIN,
         &["--observation.interval=1s"],
         &[
             ("CONNECT_RESOURCE_IDS", "US1"),
@@ -308,7 +216,7 @@ fn config_check_prints_the_effective_configuration_with_secrets_masked() {
 #[tokio::test]
 async fn healthcheck_flag_reports_the_running_exporter() {
     let server = fixture_server().await;
-    let mut exporter = Exporter::start(&[], &[("CONNECT_REST_URL", &server.uri())]);
+    let mut exporter = Exporter::start(BIN, &[], &[("CONNECT_REST_URL", &server.uri())]);
     let address = exporter.address();
     let healthy = Command::new(BIN)
         .args(["--healthcheck", &format!("--web.listen-address={address}")])

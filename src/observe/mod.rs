@@ -119,14 +119,14 @@ impl Observer {
     /// One observation: a pass over the cluster, published as the latest snapshot.
     pub async fn observe_once(&mut self) -> Arc<Snapshot> {
         let started = Instant::now();
-        let requests_before = self.client.requests_sent();
         let outcome = self.pass().await;
         let duration = started.elapsed();
         let observed_at = SystemTime::now();
         let was_up = self.publish.borrow().as_ref().map(|s| s.is_up());
 
         self.totals.record_duration(duration);
-        self.totals.requests += self.client.requests_sent() - requests_before;
+        // The client is this cluster's alone, so its count includes startup validation's GET /.
+        self.totals.requests = self.client.requests_sent();
         let outcome = match outcome {
             Ok(pass) => {
                 self.totals.successes += 1;

@@ -2,6 +2,9 @@
 //! certificates and TLS servers made on the spot.
 #![allow(dead_code)]
 
+pub mod expo;
+pub mod exporter;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
