@@ -128,25 +128,36 @@ impl Rest {
         body
     }
 
-    /// What Connect says right now, as the state-set series that are 1.
-    async fn truth(&self, cluster: &str) -> BTreeSet<String> {
-        let listing = self.get("/connectors?expand=status&expand=info").await;
+    /// What Connect says right now, as the state-set series that are 1 (an error while a
+    /// worker is starting or rebalancing, for the caller to poll again).
+    async fn truth(&self, cluster: &str) -> Result<BTreeSet<String>, String> {
+        let (code, listing) = self
+            .send(
+                reqwest::Method::GET,
+                "/connectors?expand=status&expand=info",
+                None,
+            )
+            .await;
+        let map = listing
+            .as_object()
+            .filter(|_| code == 200)
+            .ok_or_else(|| format!("listing {code}: {listing}"))?;
         let mut out = BTreeSet::new();
-        for (name, entry) in listing.as_object().unwrap() {
+        for (name, entry) in map {
             let status = &entry["status"];
             out.insert(format!(
                 "{cluster}|{name}|-|{}",
-                status["connector"]["state"].as_str().unwrap()
+                status["connector"]["state"].as_str().unwrap_or("?")
             ));
-            for t in status["tasks"].as_array().unwrap() {
+            for t in status["tasks"].as_array().into_iter().flatten() {
                 out.insert(format!(
                     "{cluster}|{name}|{}|{}",
                     t["id"],
-                    t["state"].as_str().unwrap()
+                    t["state"].as_str().unwrap_or("?")
                 ));
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -207,9 +218,9 @@ where
 
 /// The exporter shows exactly what Connect shows for `cluster`, at one moment.
 async fn agrees(base: &str, rest: &Rest, cluster: &str) -> Result<(), String> {
-    let before = rest.truth(cluster).await;
+    let before = rest.truth(cluster).await?;
     let shown = states(&scrape(base).await, cluster);
-    let after = rest.truth(cluster).await;
+    let after = rest.truth(cluster).await?;
     if shown == before && before == after {
         Ok(())
     } else {
@@ -274,7 +285,7 @@ async fn v1_and_v2_agree_with_connect() {
         states(&v1_samples, "default"),
         states(&v2_samples, "default")
     );
-    let truth = a.truth("default").await;
+    let truth = a.truth("default").await.expect("Connect answers");
     for expected in [
         "default|verifiable-source|-|RUNNING",
         "default|verifiable-source|0|RUNNING",
@@ -523,7 +534,13 @@ async fn pause_resume_stop_and_restart_show_within_two_intervals() {
             SETTLE,
             &format!("Connect reports {expected} after {action}"),
             || async {
-                let st = a.get(&format!("{path}/status")).await;
+                // Right after creation Connect may answer 404 until the status record is written.
+                let (code, st) = a
+                    .send(reqwest::Method::GET, &format!("{path}/status"), None)
+                    .await;
+                if code != 200 {
+                    return Err(format!("status {code}: {st}"));
+                }
                 let now = st["connector"]["state"].as_str().unwrap_or("").to_string();
                 let tasks_ok =
                     expected != "RUNNING" || st["tasks"].as_array().is_some_and(|t| !t.is_empty());
