@@ -1,13 +1,15 @@
 //! The HTTP server (axum on hyper): the telemetry path, `/-/healthy`, `/-/ready` and a landing
 //! page. It reads snapshots through the [`Exposition`] and cluster handles; it never calls Connect.
 
+use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -54,9 +56,56 @@ pub async fn serve(
 
 async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let gzip = accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     s.exposition.record_scrape();
-    let body = s.exposition.encode(format);
-    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
+    // Encoding thousands of connectors takes milliseconds of CPU: keep it off the async workers.
+    let exposition = s.exposition.clone();
+    let encoded = tokio::task::spawn_blocking(move || {
+        if gzip {
+            Body::from_stream(futures_util::stream::iter(
+                exposition.encode_gzip(format).map(Ok::<_, Infallible>),
+            ))
+        } else {
+            Body::from(exposition.encode(format))
+        }
+    })
+    .await;
+    let Ok(body) = encoded else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encoding the metrics failed\n",
+        )
+            .into_response();
+    };
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("accept, accept-encoding"),
+    );
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+/// Whether an `Accept-Encoding` header allows gzip (Prometheus always sends `gzip`).
+fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|v| {
+        v.split(',').any(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let coding = fields.next().unwrap_or("");
+            let q = fields
+                .find_map(|f| f.strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+        })
+    })
 }
 
 async fn healthy() -> &'static str {
@@ -131,4 +180,20 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+
+    #[test]
+    fn gzip_when_the_client_allows_it() {
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("deflate, GZIP;q=0.5")));
+        assert!(accepts_gzip(Some("*")));
+        assert!(!accepts_gzip(None));
+        assert!(!accepts_gzip(Some("identity")));
+        assert!(!accepts_gzip(Some("gzip;q=0")));
+        assert!(!accepts_gzip(Some("gzip; q=0.000")));
+    }
 }

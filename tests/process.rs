@@ -69,6 +69,25 @@ async fn serves_the_fixture_cluster_and_stops_cleanly_on_sigterm() {
         "application/openmetrics-text; version=1.0.0; charset=utf-8"
     );
     assert!(r.text().await.unwrap().ends_with("# EOF\n"));
+    // As Prometheus asks: OpenMetrics, gzipped.
+    let r = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .header("accept", "application/openmetrics-text;version=1.0.0")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let mut text = String::new();
+    let gz = r.bytes().await.unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&gz[..]), &mut text)
+        .unwrap();
+    assert!(
+        text.starts_with("# HELP kconnect_exporter_build "),
+        "{text}"
+    );
+    assert!(text.contains("kconnect_connector_state{connect_cluster=\"default\",connector=\"inventory-cdc-source\",state=\"FAILED\"} 1\n"));
+    assert!(text.ends_with("# EOF\n"));
     let (s, healthy) = get(&format!("{base}/-/healthy")).await;
     assert_eq!(
         (s, healthy.as_str()),

@@ -1,21 +1,26 @@
-//! Snapshots → Prometheus exposition. A prometheus-client [`Collector`] reads the latest snapshot
-//! of every cluster at scrape time and encodes it, in OpenMetrics or the classic text format.
+//! Snapshots → Prometheus exposition. prometheus-client [`Collector`]s encode the latest snapshot
+//! of every cluster, in OpenMetrics or the classic text format, plain or gzipped.
 //! No I/O beyond reading `/proc/self` for the process metrics; never calls Connect.
 
 mod cluster;
 mod process;
 
 use std::fmt;
-use std::sync::Arc;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::body::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::observe::ClusterHandle;
+use crate::observe::{ClusterHandle, ClusterMeta, Snapshot};
 
 /// The exporter's version and the commit it was built from (`KCONNECT_BUILD_REVISION` at build
 /// time, `unknown` otherwise).
@@ -60,23 +65,42 @@ impl Format {
     }
 }
 
-/// Everything `/metrics` shows, encoded on demand.
+/// Everything `/metrics` shows.
+///
+/// It has two parts. The head (build info, scrape count, interval, process metrics) changes with
+/// every scrape and is encoded per request; it is a few dozen lines. The clusters' part changes only
+/// when an observation publishes a snapshot, and at thousands of connectors it is megabytes: its
+/// gzip is built once per set of snapshots and shared by every scrape until the next observation.
 #[derive(Debug)]
 pub struct Exposition {
-    registry: Registry,
+    head: Registry,
+    clusters: Vec<ClusterHandle>,
     scrapes: Arc<AtomicU64>,
+    gzipped: Mutex<Option<GzipCache>>,
+}
+
+/// The gzip of the clusters' part, per format, for the snapshots in `key`.
+#[derive(Debug)]
+struct GzipCache {
+    key: Vec<Option<Arc<Snapshot>>>,
+    open_metrics: Option<Bytes>,
+    text: Option<Bytes>,
 }
 
 impl Exposition {
     pub fn new(clusters: Vec<ClusterHandle>, interval: Duration) -> Exposition {
         let scrapes = Arc::new(AtomicU64::new(0));
-        let mut registry = Registry::default();
-        registry.register_collector(Box::new(ExporterCollector {
-            clusters,
+        let mut head = Registry::default();
+        head.register_collector(Box::new(HeadCollector {
             interval,
             scrapes: scrapes.clone(),
         }));
-        Exposition { registry, scrapes }
+        Exposition {
+            head,
+            clusters,
+            scrapes,
+            gzipped: Mutex::new(None),
+        }
     }
 
     /// Counts one scrape of the telemetry path (it shows in `kconnect_exporter_scrapes_total`).
@@ -84,29 +108,128 @@ impl Exposition {
         self.scrapes.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The whole exposition as text.
     pub fn encode(&self, format: Format) -> String {
         let mut out = String::with_capacity(64 * 1024);
-        let result = match format {
-            Format::OpenMetrics => {
-                prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            }
-            Format::Text => {
-                prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
-            }
-        };
-        result.expect("writing to a String cannot fail");
+        encode_registry(&mut out, &self.head, format, false);
+        encode_registry(&mut out, &clusters_registry(&self.latest()), format, true);
         out
+    }
+
+    /// The whole exposition, gzipped, as two gzip members (RFC 1952 allows a sequence; Go's
+    /// reader, which Prometheus uses, reads them all): the head, compressed now, and the
+    /// clusters' part, compressed once per set of snapshots. The plain text of the clusters'
+    /// part is never held whole: it is encoded straight into the compressor.
+    pub fn encode_gzip(&self, format: Format) -> [Bytes; 2] {
+        let mut head = Gzip::new();
+        encode_registry(&mut head, &self.head, format, false);
+        let head = head.finish();
+
+        let latest = self.latest();
+        let key: Vec<Option<Arc<Snapshot>>> = latest.iter().map(|(_, s)| s.clone()).collect();
+        // Scrapes that find the cache stale wait here while one of them rebuilds it.
+        let mut cache = self
+            .gzipped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let fresh = cache.as_ref().is_some_and(|c| same_snapshots(&c.key, &key));
+        if !fresh {
+            *cache = Some(GzipCache {
+                key,
+                open_metrics: None,
+                text: None,
+            });
+        }
+        let cache = cache.as_mut().expect("the cache was just filled");
+        let slot = match format {
+            Format::OpenMetrics => &mut cache.open_metrics,
+            Format::Text => &mut cache.text,
+        };
+        let body = slot
+            .get_or_insert_with(|| {
+                let mut gz = Gzip::new();
+                encode_registry(&mut gz, &clusters_registry(&latest), format, true);
+                gz.finish()
+            })
+            .clone();
+        [head, body]
+    }
+
+    /// One read of every cluster's latest snapshot, so an encoding is consistent per cluster.
+    fn latest(&self) -> Vec<(Arc<ClusterMeta>, Option<Arc<Snapshot>>)> {
+        self.clusters
+            .iter()
+            .map(|h| (h.meta.clone(), h.latest()))
+            .collect()
     }
 }
 
+fn same_snapshots(a: &[Option<Arc<Snapshot>>], b: &[Option<Arc<Snapshot>>]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            (None, None) => true,
+            _ => false,
+        })
+}
+
+fn clusters_registry(latest: &[(Arc<ClusterMeta>, Option<Arc<Snapshot>>)]) -> Registry {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(ClustersCollector {
+        latest: latest.to_vec(),
+    }));
+    registry
+}
+
+/// Writes `registry` in `format`; `last` ends an OpenMetrics exposition with `# EOF`.
+fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Format, last: bool) {
+    let result = match format {
+        Format::OpenMetrics => prometheus_client::encoding::text::encode_registry(out, registry)
+            .and_then(|()| {
+                if last {
+                    prometheus_client::encoding::text::encode_eof(out)
+                } else {
+                    Ok(())
+                }
+            }),
+        Format::Text => prometheus_client::encoding::prometheus_text::encode(out, registry),
+    };
+    result.expect("encoding into memory cannot fail");
+}
+
+/// A `fmt::Write` into a gzip stream in memory.
+struct Gzip(GzEncoder<Vec<u8>>);
+
+impl Gzip {
+    fn new() -> Gzip {
+        // Fast compression: at 10,000 connectors the clusters' part is ~33 MB of text, rebuilt
+        // every observation; level 1 already shrinks it about 30-fold.
+        Gzip(GzEncoder::new(Vec::new(), Compression::fast()))
+    }
+
+    fn finish(self) -> Bytes {
+        Bytes::from(
+            self.0
+                .finish()
+                .expect("compressing into memory cannot fail"),
+        )
+    }
+}
+
+impl fmt::Write for Gzip {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_all(s.as_bytes()).map_err(|_| fmt::Error)
+    }
+}
+
+/// The families that change with every scrape.
 #[derive(Debug)]
-struct ExporterCollector {
-    clusters: Vec<ClusterHandle>,
+struct HeadCollector {
     interval: Duration,
     scrapes: Arc<AtomicU64>,
 }
 
-impl Collector for ExporterCollector {
+impl Collector for HeadCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         info(
             &mut encoder,
@@ -128,15 +251,19 @@ impl Collector for ExporterCollector {
             MetricType::Gauge,
         )?;
         m.encode_gauge(&self.interval.as_secs_f64())?;
-
-        // One read of every cluster's latest snapshot, so a scrape is consistent per cluster.
-        let latest: Vec<_> = self
-            .clusters
-            .iter()
-            .map(|h| (h.meta.clone(), h.latest()))
-            .collect();
-        cluster::encode(&mut encoder, &latest)?;
         process::encode(&mut encoder)
+    }
+}
+
+/// The families of the clusters, from one set of snapshots.
+#[derive(Debug)]
+struct ClustersCollector {
+    latest: Vec<(Arc<ClusterMeta>, Option<Arc<Snapshot>>)>,
+}
+
+impl Collector for ClustersCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
+        cluster::encode(&mut encoder, &self.latest)
     }
 }
 
