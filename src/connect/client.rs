@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::{ConnectError, Reason, classify_status};
-use super::model::{ConnectorInfo, ConnectorStatus, Listing, ServerInfo, TaskInfo};
+use super::model::{
+    ConnectorInfo, ConnectorStatus, EachEntry, Expanded, Listing, ServerInfo, TaskInfo,
+};
 use crate::secret::Secret;
 
 /// The `User-Agent` every request carries, so Connect's access log shows who is calling.
@@ -107,15 +109,23 @@ impl ConnectClient {
     }
 
     /// `GET /connectors?expand=status&expand=info`, in the repeated form: Apache Connect does
-    /// not split a comma-separated value.
-    pub async fn connectors_expanded(&self) -> Result<Listing, ConnectError> {
+    /// not split a comma-separated value. Each entry of the answer is handed to `each` as it is
+    /// parsed.
+    pub async fn connectors_expanded<T>(
+        &self,
+        mut each: impl FnMut(String, Expanded) -> T,
+    ) -> Result<Listing<T>, ConnectError> {
         let query = [("expand", "status"), ("expand", "info")];
         let (path, body) = self.get_body(&["connectors"], &query).await?;
         // The JSON type tells the shape: an old Connect ignores `expand` and sends names.
-        match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') => decode(&path, &body).map(Listing::NamesOnly),
-            _ => decode(&path, &body).map(Listing::Expanded),
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return decode(&path, &body).map(Listing::NamesOnly);
         }
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        serde::de::DeserializeSeed::deserialize(EachEntry(&mut each), &mut de)
+            .and_then(|entries| de.end().map(|()| entries))
+            .map(Listing::Expanded)
+            .map_err(|e| decode_error(&path, e))
     }
 
     /// `GET /connectors/{name}`; `None` when the connector is gone (404).
@@ -242,13 +252,15 @@ fn absent_on_404<T>(result: Result<T, ConnectError>) -> Result<Option<T>, Connec
 }
 
 fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ConnectError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ConnectError::new(
-            Reason::Decode,
-            path,
-            format!("unexpected response body: {e}"),
-        )
-    })
+    serde_json::from_slice(body).map_err(|e| decode_error(path, e))
+}
+
+fn decode_error(path: &str, e: serde_json::Error) -> ConnectError {
+    ConnectError::new(
+        Reason::Decode,
+        path,
+        format!("unexpected response body: {e}"),
+    )
 }
 
 /// Connect's error body is `{"error_code": n, "message": "…"}`; the basic-auth extension and

@@ -6,7 +6,6 @@
 //! and an unknown state string is kept as it is, so nothing Connect sends makes parsing fail
 //! unless the shape itself is wrong.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
@@ -162,12 +161,42 @@ pub struct Expanded {
     pub info: Option<ConnectorInfo>,
 }
 
-/// What `GET /connectors?expand=…` answered: Kafka 2.3 and newer give the map, older versions
-/// ignore `expand` and give the plain list of names.
+/// What `GET /connectors?expand=…` answered: Kafka 2.3 and newer give the map (each entry
+/// already turned into a `T` as it was read), older versions ignore `expand` and give the plain
+/// list of names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Listing {
-    Expanded(HashMap<String, Expanded>),
+pub enum Listing<T> {
+    Expanded(Vec<T>),
     NamesOnly(Vec<String>),
+}
+
+/// Reads the expanded listing's map entry by entry and hands each to `each`, so that at
+/// thousands of connectors the whole map of parsed entries never exists at once.
+pub(crate) struct EachEntry<'f, F>(pub &'f mut F);
+
+impl<'de, T, F: FnMut(String, Expanded) -> T> serde::de::DeserializeSeed<'de> for EachEntry<'_, F> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T, F: FnMut(String, Expanded) -> T> serde::de::Visitor<'de> for EachEntry<'_, F> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of connector names to their status and info")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(name) = map.next_key::<String>()? {
+            let entry: Expanded = map.next_value()?;
+            out.push((self.0)(name, entry));
+        }
+        Ok(out)
+    }
 }
 
 /// The first line of a Java stack trace is `exception.Class: message`; only the class is kept,

@@ -19,23 +19,20 @@ pub struct Pass {
 /// v2: one `GET /connectors?expand=status&expand=info`. A Connect that ignores `expand` answers
 /// with names; then this pass goes on as v1 with those names, so it still produces a view.
 pub async fn v2(client: &ConnectClient, parallelism: usize) -> Result<Pass, ConnectError> {
-    match client.connectors_expanded().await? {
-        Listing::Expanded(map) => {
-            let mut skipped = 0;
-            let connectors = map
-                .into_values()
-                .filter_map(|e| {
-                    // Connect leaves out a connector whose status is gone; a value without a
-                    // status is the same race seen another way.
-                    let Some(status) = e.status else {
-                        skipped += 1;
-                        return None;
-                    };
-                    Some(Connector::from_parts(status, e.info.as_ref(), None))
-                })
-                .collect();
+    // Connect leaves out a connector whose status is gone; a value without a status is the same
+    // race seen another way.
+    let listing = client
+        .connectors_expanded(|_, e| {
+            e.status
+                .map(|status| Connector::from_parts(status, e.info.as_ref(), None))
+        })
+        .await?;
+    match listing {
+        Listing::Expanded(found) => {
+            let skipped = found.iter().filter(|c| c.is_none()).count() as u64;
+            let view = ClusterView::new(found.into_iter().flatten().collect());
             Ok(Pass {
-                view: ClusterView::new(connectors),
+                view,
                 skipped,
                 ignored_expand: false,
             })
