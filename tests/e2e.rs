@@ -674,7 +674,7 @@ async fn all_of_a_down_then_back_and_starting_while_it_is_down() {
         || async {
             let samples = scrape(&base).await;
             match value(&samples, "kconnect_up", &[]) {
-                Some(v) if v == 0.0 => Ok(samples),
+                Some(0.0) => Ok(samples),
                 other => Err(format!("{other:?}")),
             }
         },
@@ -708,7 +708,7 @@ async fn all_of_a_down_then_back_and_starting_while_it_is_down() {
     );
     eventually(SETTLE, "lenient exporter serves up 0", || async {
         match value(&scrape(&lenient_base).await, "kconnect_up", &[]) {
-            Some(v) if v == 0.0 => Ok(()),
+            Some(0.0) => Ok(()),
             other => Err(format!("{other:?}")),
         }
     })
