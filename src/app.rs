@@ -9,10 +9,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{ClusterConfig, Config, LogFormat};
+use crate::config::{Config, LogFormat};
 use crate::connect::{ConnectClient, ConnectError};
 use crate::metrics::Exposition;
-use crate::observe::{self, ClusterHandle, Observer};
+use crate::observe::{ClusterHandle, Observer};
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +94,8 @@ impl App {
             clients.push(client);
         }
 
-        let answers = futures_util::future::join_all(clients.iter().map(observe::validate)).await;
+        let answers =
+            futures_util::future::join_all(clients.iter().map(ConnectClient::server_info)).await;
         let mut failures = Vec::new();
         let mut observers = Vec::new();
         let mut handles = Vec::new();
@@ -130,7 +131,8 @@ impl App {
                     None
                 }
             };
-            let (observer, handle) = observer_for(cluster, client, &config, server);
+            let (observer, handle) =
+                Observer::new(cluster, client, config.interval, config.parallelism, server);
             observers.push(observer);
             handles.push(handle);
         }
@@ -190,15 +192,6 @@ impl App {
         tracker.wait().await;
         served.map_err(AppError::Serve)
     }
-}
-
-fn observer_for(
-    cluster: &ClusterConfig,
-    client: ConnectClient,
-    config: &Config,
-    server: Option<crate::connect::ServerInfo>,
-) -> (Observer, ClusterHandle) {
-    Observer::new(cluster, client, config.interval, config.parallelism, server)
 }
 
 /// Starts logging to stderr at the configured level and format. Dependencies log only their

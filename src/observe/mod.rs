@@ -39,12 +39,6 @@ impl ClusterHandle {
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest.borrow().clone()
     }
-
-    /// Waits until a snapshot newer than the one seen last by this handle is published.
-    pub async fn changed(&mut self) -> Option<Arc<Snapshot>> {
-        self.latest.changed().await.ok()?;
-        self.latest()
-    }
 }
 
 /// Observes one Connect cluster.
@@ -183,9 +177,4 @@ impl Observer {
         }
         Ok(pass)
     }
-}
-
-/// `GET /` on a cluster: what startup validation asks.
-pub async fn validate(client: &ConnectClient) -> Result<ServerInfo, ConnectError> {
-    client.server_info().await
 }
