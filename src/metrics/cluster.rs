@@ -1,5 +1,6 @@
 //! The per-cluster families: reachability and observation health for every cluster, then
-//! connector, task and worker families for the clusters whose latest observation succeeded.
+//! the state counts and worker families for the clusters whose latest observation succeeded (the
+//! per-connector and per-task families are in `connectors.rs`).
 //! A failed observation shows no connector state at all: the last good states are not current.
 
 use std::fmt;
@@ -10,7 +11,7 @@ use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 
 use super::{counter_sample, gauge_sample};
-use crate::connect::{Reason, State};
+use crate::connect::Reason;
 use crate::observe::{ClusterMeta, ClusterView, DURATION_BUCKETS, Snapshot};
 
 type Latest = (Arc<ClusterMeta>, Option<Arc<Snapshot>>);
@@ -212,15 +213,6 @@ fn encode_views(
     enc: &mut DescriptorEncoder,
     views: &[(&str, &ClusterView)],
 ) -> Result<(), fmt::Error> {
-    let connectors = || {
-        views
-            .iter()
-            .flat_map(|(id, v)| v.connectors.iter().map(move |c| (*id, c)))
-    };
-    let tasks = || {
-        connectors().flat_map(|(id, c)| c.tasks.iter().map(move |t| (id, c, t, t.id.to_string())))
-    };
-
     let mut m = family(
         enc,
         "kconnect_connectors",
@@ -241,135 +233,6 @@ fn encode_views(
     for (id, view) in views {
         for (state, n) in view.tasks_by_state() {
             gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
-        }
-    }
-
-    let mut m = family(
-        enc,
-        "kconnect_connector_state",
-        "The connector's state: one series per state, 1 for the current one, 0 for the others.",
-        MetricType::Gauge,
-    )?;
-    for (id, c) in connectors() {
-        state_set(&c.state, |state, v| {
-            gauge_sample(
-                &mut m,
-                &[
-                    (CLUSTER, id),
-                    ("connector", c.name.as_str()),
-                    ("state", state),
-                ],
-                v,
-            )
-        })?;
-    }
-    let mut m = family(
-        enc,
-        "kconnect_connector",
-        "The connector's type, class and the worker running it; always 1.",
-        MetricType::Info,
-    )?;
-    for (id, c) in connectors() {
-        m.encode_info(&[
-            (CLUSTER, id),
-            ("connector", c.name.as_str()),
-            ("type", c.kind.as_str()),
-            ("class", c.class.as_deref().unwrap_or("")),
-            ("worker_id", c.worker_id.as_str()),
-        ])?;
-    }
-    let mut m = family(
-        enc,
-        "kconnect_connector_tasks",
-        "How many tasks the connector has.",
-        MetricType::Gauge,
-    )?;
-    for (id, c) in connectors() {
-        gauge_sample(
-            &mut m,
-            &[(CLUSTER, id), ("connector", c.name.as_str())],
-            c.task_count,
-        )?;
-    }
-    let mut m = family(
-        enc,
-        "kconnect_connector_tasks_max",
-        "The connector's tasks.max setting; absent when it has none.",
-        MetricType::Gauge,
-    )?;
-    for (id, c) in connectors() {
-        if let Some(max) = c.tasks_max {
-            gauge_sample(
-                &mut m,
-                &[(CLUSTER, id), ("connector", c.name.as_str())],
-                max,
-            )?;
-        }
-    }
-    let mut m = family(
-        enc,
-        "kconnect_connector_failure",
-        "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
-        MetricType::Info,
-    )?;
-    for (id, c) in connectors() {
-        if let Some(e) = &c.exception {
-            m.encode_info(&[
-                (CLUSTER, id),
-                ("connector", c.name.as_str()),
-                ("exception", e.as_str()),
-            ])?;
-        }
-    }
-
-    let mut m = family(
-        enc,
-        "kconnect_task_state",
-        "The task's state: one series per state, 1 for the current one, 0 for the others.",
-        MetricType::Gauge,
-    )?;
-    for (id, c, t, task) in tasks() {
-        state_set(&t.state, |state, v| {
-            gauge_sample(
-                &mut m,
-                &[
-                    (CLUSTER, id),
-                    ("connector", c.name.as_str()),
-                    ("task", task.as_str()),
-                    ("state", state),
-                ],
-                v,
-            )
-        })?;
-    }
-    let mut m = family(
-        enc,
-        "kconnect_task",
-        "The worker running the task; always 1.",
-        MetricType::Info,
-    )?;
-    for (id, c, t, task) in tasks() {
-        m.encode_info(&[
-            (CLUSTER, id),
-            ("connector", c.name.as_str()),
-            ("task", task.as_str()),
-            ("worker_id", t.worker_id.as_str()),
-        ])?;
-    }
-    let mut m = family(
-        enc,
-        "kconnect_task_failure",
-        "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
-        MetricType::Info,
-    )?;
-    for (id, c, t, task) in tasks() {
-        if let Some(e) = &t.exception {
-            m.encode_info(&[
-                (CLUSTER, id),
-                ("connector", c.name.as_str()),
-                ("task", task.as_str()),
-                ("exception", e.as_str()),
-            ])?;
         }
     }
 
@@ -410,21 +273,6 @@ fn family<'e>(
     metric_type: MetricType,
 ) -> Result<MetricEncoder<'e>, fmt::Error> {
     enc.encode_descriptor(name, help, None, metric_type)
-}
-
-/// Calls `sample(state, value)` for every known state, 1 for `current` and 0 for the rest, and
-/// once more for `current` when it is a state this exporter does not know.
-fn state_set(
-    current: &State,
-    mut sample: impl FnMut(&str, i64) -> Result<(), fmt::Error>,
-) -> Result<(), fmt::Error> {
-    for state in &State::KNOWN {
-        sample(state.as_str(), i64::from(state == current))?;
-    }
-    if let State::Other(s) = current {
-        sample(s, 1)?;
-    }
-    Ok(())
 }
 
 fn unix_seconds(t: SystemTime) -> f64 {

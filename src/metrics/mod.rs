@@ -3,6 +3,7 @@
 //! No I/O beyond reading `/proc/self` for the process metrics; never calls Connect.
 
 mod cluster;
+mod connectors;
 mod process;
 
 use std::fmt;
@@ -20,7 +21,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncod
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::observe::{ClusterHandle, ClusterMeta, Snapshot};
+use crate::observe::{ClusterHandle, ClusterMeta, ClusterView, Snapshot};
 
 /// The exporter's version and the commit it was built from (`KCONNECT_BUILD_REVISION` at build
 /// time, `unknown` otherwise).
@@ -111,8 +112,8 @@ impl Exposition {
     /// The whole exposition as text.
     pub fn encode(&self, format: Format) -> String {
         let mut out = String::with_capacity(64 * 1024);
-        encode_registry(&mut out, &self.head, format, false);
-        encode_registry(&mut out, &clusters_registry(&self.latest()), format, true);
+        encode_registry(&mut out, &self.head, format);
+        encode_clusters(&mut out, &self.latest(), format);
         out
     }
 
@@ -122,7 +123,7 @@ impl Exposition {
     /// part is never held whole: it is encoded straight into the compressor.
     pub fn encode_gzip(&self, format: Format) -> [Bytes; 2] {
         let mut head = Gzip::new();
-        encode_registry(&mut head, &self.head, format, false);
+        encode_registry(&mut head, &self.head, format);
         let head = head.finish();
 
         let latest = self.latest();
@@ -148,7 +149,7 @@ impl Exposition {
         let body = slot
             .get_or_insert_with(|| {
                 let mut gz = Gzip::new();
-                encode_registry(&mut gz, &clusters_registry(&latest), format, true);
+                encode_clusters(&mut gz, &latest, format);
                 gz.finish()
             })
             .clone();
@@ -173,25 +174,39 @@ fn same_snapshots(a: &[Option<Arc<Snapshot>>], b: &[Option<Arc<Snapshot>>]) -> b
         })
 }
 
-fn clusters_registry(latest: &[(Arc<ClusterMeta>, Option<Arc<Snapshot>>)]) -> Registry {
+/// The clusters' part: the families prometheus-client writes, then the per-connector and
+/// per-task families written directly, then (OpenMetrics) the end of the exposition.
+fn encode_clusters(
+    out: &mut impl fmt::Write,
+    latest: &[(Arc<ClusterMeta>, Option<Arc<Snapshot>>)],
+    format: Format,
+) {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ClustersCollector {
         latest: latest.to_vec(),
     }));
-    registry
+    encode_registry(out, &registry, format);
+    let views: Vec<(&str, &ClusterView)> = latest
+        .iter()
+        .filter_map(|(meta, s)| {
+            s.as_ref()?
+                .outcome
+                .as_ref()
+                .ok()
+                .map(|v| (meta.id.as_str(), v))
+        })
+        .collect();
+    connectors::encode(out, &views, format).expect("encoding into memory cannot fail");
+    if format == Format::OpenMetrics {
+        prometheus_client::encoding::text::encode_eof(out)
+            .expect("encoding into memory cannot fail");
+    }
 }
 
-/// Writes `registry` in `format`; `last` ends an OpenMetrics exposition with `# EOF`.
-fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Format, last: bool) {
+/// Writes `registry` in `format`, without OpenMetrics' `# EOF`.
+fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Format) {
     let result = match format {
-        Format::OpenMetrics => prometheus_client::encoding::text::encode_registry(out, registry)
-            .and_then(|()| {
-                if last {
-                    prometheus_client::encoding::text::encode_eof(out)
-                } else {
-                    Ok(())
-                }
-            }),
+        Format::OpenMetrics => prometheus_client::encoding::text::encode_registry(out, registry),
         Format::Text => prometheus_client::encoding::prometheus_text::encode(out, registry),
     };
     result.expect("encoding into memory cannot fail");
