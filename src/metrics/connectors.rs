@@ -45,7 +45,7 @@ impl<W: fmt::Write> Out<'_, W> {
         name: &str,
         prefix: &str,
         extra: &[(&str, &str)],
-        value: impl fmt::Display,
+        value: u64,
     ) -> fmt::Result {
         self.buf.push_str(name);
         self.buf.push('{');
@@ -57,7 +57,9 @@ impl<W: fmt::Write> Out<'_, W> {
             escape_into(&mut self.buf, v);
             self.buf.push('"');
         }
-        writeln!(self.buf, "}} {value}")?;
+        self.buf.push_str("} ");
+        push_u64(&mut self.buf, value);
+        self.buf.push('\n');
         self.flush_if_full()
     }
 
@@ -75,8 +77,27 @@ impl<W: fmt::Write> Out<'_, W> {
     }
 }
 
+/// Decimal digits of `v`, without going through `fmt`.
+fn push_u64(buf: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits are UTF-8"));
+}
+
 /// Label value escaping of both exposition formats: backslash, double quote, line feed.
 fn escape_into(buf: &mut String, value: &str) {
+    if !value.bytes().any(|b| matches!(b, b'\\' | b'"' | b'\n')) {
+        buf.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => buf.push_str("\\\\"),
@@ -171,7 +192,7 @@ pub(super) fn encode(
         Kind::Gauge,
     )?;
     for (c, prefix) in connectors() {
-        o.sample("kconnect_connector_tasks", prefix, &[], c.task_count)?;
+        o.sample("kconnect_connector_tasks", prefix, &[], c.task_count as u64)?;
     }
     o.family(
         "kconnect_connector_tasks_max",
@@ -180,7 +201,7 @@ pub(super) fn encode(
     )?;
     for (c, prefix) in connectors() {
         if let Some(max) = c.tasks_max {
-            o.sample("kconnect_connector_tasks_max", prefix, &[], max)?;
+            o.sample("kconnect_connector_tasks_max", prefix, &[], u64::from(max))?;
         }
     }
     o.family(
@@ -208,7 +229,7 @@ pub(super) fn encode(
     for (c, prefix) in connectors() {
         for t in &c.tasks {
             task.clear();
-            write!(task, "{}", t.id)?;
+            push_u64(&mut task, u64::from(t.id));
             state_set(
                 &mut o,
                 "kconnect_task_state",
@@ -226,7 +247,7 @@ pub(super) fn encode(
     for (c, prefix) in connectors() {
         for t in &c.tasks {
             task.clear();
-            write!(task, "{}", t.id)?;
+            push_u64(&mut task, u64::from(t.id));
             o.sample(
                 info_name("kconnect_task"),
                 prefix,
@@ -244,7 +265,7 @@ pub(super) fn encode(
         for t in &c.tasks {
             if let Some(e) = &t.exception {
                 task.clear();
-                write!(task, "{}", t.id)?;
+                push_u64(&mut task, u64::from(t.id));
                 o.sample(
                     info_name("kconnect_task_failure"),
                     prefix,
@@ -272,7 +293,7 @@ fn state_set<W: fmt::Write>(
     let last = labels.len() - 1;
     for state in &State::KNOWN {
         labels[last].1 = state.as_str();
-        o.sample(name, prefix, &labels, u8::from(state == current))?;
+        o.sample(name, prefix, &labels, u64::from(state == current))?;
     }
     if let State::Other(s) = current {
         labels[last].1 = s;
