@@ -63,6 +63,18 @@ impl<W: fmt::Write> Out<'_, W> {
         self.flush_if_full()
     }
 
+    /// `name{prefix tail} value`, both already escaped.
+    fn sample_raw(&mut self, name: &str, prefix: &str, tail: &str, value: u64) -> fmt::Result {
+        self.buf.push_str(name);
+        self.buf.push('{');
+        self.buf.push_str(prefix);
+        self.buf.push_str(tail);
+        self.buf.push_str("} ");
+        push_u64(&mut self.buf, value);
+        self.buf.push('\n');
+        self.flush_if_full()
+    }
+
     fn flush_if_full(&mut self) -> fmt::Result {
         if self.buf.len() >= CHUNK {
             self.flush()?;
@@ -166,7 +178,7 @@ pub(super) fn encode(
         Kind::Gauge,
     )?;
     for (c, prefix) in connectors() {
-        state_set(&mut o, "kconnect_connector_state", prefix, &[], &c.state)?;
+        state_set(&mut o, "kconnect_connector_state", prefix, &c.state)?;
     }
     o.family(
         "kconnect_connector",
@@ -220,7 +232,15 @@ pub(super) fn encode(
         }
     }
 
+    // Each task's `connect_cluster="…",connector="…",task="…"`, rendered once per family.
     let mut task = String::new();
+    let task_prefix = |task: &mut String, prefix: &str, id: u32| {
+        task.clear();
+        task.push_str(prefix);
+        task.push_str(",task=\"");
+        push_u64(task, u64::from(id));
+        task.push('"');
+    };
     o.family(
         "kconnect_task_state",
         "The task's state: one series per state, 1 for the current one, 0 for the others.",
@@ -228,15 +248,8 @@ pub(super) fn encode(
     )?;
     for (c, prefix) in connectors() {
         for t in &c.tasks {
-            task.clear();
-            push_u64(&mut task, u64::from(t.id));
-            state_set(
-                &mut o,
-                "kconnect_task_state",
-                prefix,
-                &[("task", &task)],
-                &t.state,
-            )?;
+            task_prefix(&mut task, prefix, t.id);
+            state_set(&mut o, "kconnect_task_state", &task, &t.state)?;
         }
     }
     o.family(
@@ -246,12 +259,11 @@ pub(super) fn encode(
     )?;
     for (c, prefix) in connectors() {
         for t in &c.tasks {
-            task.clear();
-            push_u64(&mut task, u64::from(t.id));
+            task_prefix(&mut task, prefix, t.id);
             o.sample(
                 info_name("kconnect_task"),
-                prefix,
-                &[("task", &task), ("worker_id", &t.worker_id)],
+                &task,
+                &[("worker_id", &t.worker_id)],
                 1,
             )?;
         }
@@ -264,12 +276,11 @@ pub(super) fn encode(
     for (c, prefix) in connectors() {
         for t in &c.tasks {
             if let Some(e) = &t.exception {
-                task.clear();
-                push_u64(&mut task, u64::from(t.id));
+                task_prefix(&mut task, prefix, t.id);
                 o.sample(
                     info_name("kconnect_task_failure"),
-                    prefix,
-                    &[("task", &task), ("exception", e)],
+                    &task,
+                    &[("exception", e)],
                     1,
                 )?;
             }
@@ -278,26 +289,29 @@ pub(super) fn encode(
     o.flush()
 }
 
+/// `,state="…"` of every known state, in [`State::KNOWN`] order.
+const STATE_TAILS: [&str; 6] = [
+    ",state=\"UNASSIGNED\"",
+    ",state=\"RUNNING\"",
+    ",state=\"PAUSED\"",
+    ",state=\"FAILED\"",
+    ",state=\"RESTARTING\"",
+    ",state=\"STOPPED\"",
+];
+
 /// One series per known state, 1 for `current` and 0 for the rest, and one more for `current`
-/// when it is a state this exporter does not know.
+/// when it is a state this exporter does not know. `prefix` holds every other label, escaped.
 fn state_set<W: fmt::Write>(
     o: &mut Out<'_, W>,
     name: &str,
     prefix: &str,
-    extra: &[(&str, &str)],
     current: &State,
 ) -> fmt::Result {
-    let mut labels: Vec<(&str, &str)> = Vec::with_capacity(extra.len() + 1);
-    labels.extend_from_slice(extra);
-    labels.push(("state", ""));
-    let last = labels.len() - 1;
-    for state in &State::KNOWN {
-        labels[last].1 = state.as_str();
-        o.sample(name, prefix, &labels, u64::from(state == current))?;
+    for (state, tail) in State::KNOWN.iter().zip(STATE_TAILS) {
+        o.sample_raw(name, prefix, tail, u64::from(state == current))?;
     }
     if let State::Other(s) = current {
-        labels[last].1 = s;
-        o.sample(name, prefix, &labels, 1)?;
+        o.sample(name, prefix, &[("state", s)], 1)?;
     }
     Ok(())
 }
