@@ -2,12 +2,12 @@
 //! page. It reads snapshots through the [`Exposition`] and cluster handles; it never calls Connect.
 
 use std::convert::Infallible;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -64,22 +64,34 @@ async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
     s.exposition.record_scrape();
     // Encoding thousands of connectors takes milliseconds of CPU: keep it off the async workers.
     let exposition = s.exposition.clone();
-    let encoded = tokio::task::spawn_blocking(move || {
-        if gzip {
-            Body::from_stream(futures_util::stream::iter(
-                exposition.encode_gzip(format).map(Ok::<_, Infallible>),
-            ))
-        } else {
-            Body::from(exposition.encode(format))
-        }
-    })
-    .await;
-    let Ok(body) = encoded else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "encoding the metrics failed\n",
-        )
-            .into_response();
+    let body = if gzip {
+        let parts = tokio::task::spawn_blocking(move || exposition.encode_gzip(format)).await;
+        let Ok(parts) = parts else {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "encoding the metrics failed\n",
+            )
+                .into_response();
+        };
+        Body::from_stream(futures_util::stream::iter(parts.map(Ok::<_, Infallible>)))
+    } else {
+        // Without gzip the text is streamed as it is encoded, so that at thousands of connectors
+        // no scrape holds the whole exposition (tens of megabytes) in memory.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+        tokio::task::spawn_blocking(move || {
+            let mut chunks = Chunks {
+                tx,
+                buf: String::new(),
+            };
+            if exposition.encode_into(format, &mut chunks).is_ok() {
+                let _ = chunks.send();
+            }
+        });
+        Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
+        }))
     };
     let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
     let h = response.headers_mut();
@@ -91,6 +103,35 @@ async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     response
+}
+
+/// A `fmt::Write` that hands the response body to the HTTP server in chunks.
+struct Chunks {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    buf: String,
+}
+
+impl Chunks {
+    const SIZE: usize = 64 * 1024;
+
+    fn send(&mut self) -> fmt::Result {
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            String::with_capacity(Self::SIZE),
+        ));
+        // Fails when the scraper went away: the encoding stops.
+        self.tx.blocking_send(chunk).map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Write for Chunks {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.buf.push_str(s);
+        if self.buf.len() >= Self::SIZE {
+            self.send()?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether an `Accept-Encoding` header allows gzip (Prometheus always sends `gzip`).

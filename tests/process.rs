@@ -254,3 +254,68 @@ async fn healthcheck_flag_reports_the_running_exporter() {
         .unwrap();
     assert_eq!(down.code(), Some(1));
 }
+
+#[tokio::test]
+async fn a_large_exposition_streams_whole_with_and_without_gzip() {
+    // 400 connectors: the plain text is far larger than one streamed chunk.
+    let mut listing = serde_json::Map::new();
+    for i in 0..400 {
+        let name = format!("connector-{i:03}");
+        listing.insert(
+            name.clone(),
+            serde_json::json!({
+                "status": {"name": name, "connector": {"state": "RUNNING", "worker_id": "w1:8083"},
+                           "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "w2:8083"}], "type": "sink"},
+                "info": {"name": name, "config": {"connector.class": "a.B", "tasks.max": "1"},
+                         "tasks": [{"connector": name, "task": 0}], "type": "sink"}
+            }),
+        );
+    }
+    let server = wiremock::MockServer::start().await;
+    mount_cluster(&server, &serde_json::Value::Object(listing)).await;
+    let mut exporter = Exporter::start(
+        BIN,
+        &[],
+        &[
+            ("CONNECT_REST_URL", &server.uri()),
+            ("CONNECT_OBSERVATION_VERSION", "2"),
+        ],
+    );
+    let base = format!("http://{}", exporter.address());
+    wait_status(&format!("{base}/-/ready"), 200).await;
+
+    let (_, plain) = get(&format!("{base}/metrics")).await;
+    let gz = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(&gz[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert!(plain.len() > 256 * 1024, "{} bytes", plain.len());
+    let steady = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| {
+                !l.contains("process_") && !l.starts_with("kconnect_exporter_scrapes_total")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(steady(&plain), steady(&unzipped));
+    assert_eq!(
+        plain
+            .lines()
+            .filter(|l| l.starts_with("kconnect_connector_state{") && l.ends_with(" 1"))
+            .count(),
+        400
+    );
+    assert_eq!(exporter.sigterm(), 0);
+}

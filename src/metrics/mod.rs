@@ -117,10 +117,17 @@ impl Exposition {
     pub fn encode(&self, format: Format) -> String {
         let last = self.last_len.load(Ordering::Relaxed);
         let mut out = String::with_capacity((last + last / 8).max(64 * 1024));
-        encode_registry(&mut out, &self.head, format);
-        encode_clusters(&mut out, &self.latest(), format);
+        self.encode_into(format, &mut out)
+            .expect("encoding into a String cannot fail");
         self.last_len.store(out.len(), Ordering::Relaxed);
         out
+    }
+
+    /// The whole exposition, written to `out` piece by piece; an error from `out` (a scraper
+    /// that went away) stops it.
+    pub fn encode_into(&self, format: Format, out: &mut impl fmt::Write) -> fmt::Result {
+        encode_registry(out, &self.head, format)?;
+        encode_clusters(out, &self.latest(), format)
     }
 
     /// The whole exposition, gzipped, as two gzip members (RFC 1952 allows a sequence; Go's
@@ -129,7 +136,8 @@ impl Exposition {
     /// part is never held whole: it is encoded straight into the compressor.
     pub fn encode_gzip(&self, format: Format) -> [Bytes; 2] {
         let mut head = Gzip::new();
-        encode_registry(&mut head, &self.head, format);
+        encode_registry(&mut head, &self.head, format)
+            .expect("compressing into memory cannot fail");
         let head = head.finish();
 
         let latest = self.latest();
@@ -155,7 +163,8 @@ impl Exposition {
         let body = slot
             .get_or_insert_with(|| {
                 let mut gz = Gzip::new();
-                encode_clusters(&mut gz, &latest, format);
+                encode_clusters(&mut gz, &latest, format)
+                    .expect("compressing into memory cannot fail");
                 gz.finish()
             })
             .clone();
@@ -186,12 +195,12 @@ fn encode_clusters(
     out: &mut impl fmt::Write,
     latest: &[(Arc<ClusterMeta>, Option<Arc<Snapshot>>)],
     format: Format,
-) {
+) -> fmt::Result {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ClustersCollector {
         latest: latest.to_vec(),
     }));
-    encode_registry(out, &registry, format);
+    encode_registry(out, &registry, format)?;
     let views: Vec<(&str, &ClusterView)> = latest
         .iter()
         .filter_map(|(meta, s)| {
@@ -202,20 +211,19 @@ fn encode_clusters(
                 .map(|v| (meta.id.as_str(), v))
         })
         .collect();
-    connectors::encode(out, &views, format).expect("encoding into memory cannot fail");
-    if format == Format::OpenMetrics {
-        prometheus_client::encoding::text::encode_eof(out)
-            .expect("encoding into memory cannot fail");
+    connectors::encode(out, &views, format)?;
+    match format {
+        Format::OpenMetrics => prometheus_client::encoding::text::encode_eof(out),
+        Format::Text => Ok(()),
     }
 }
 
 /// Writes `registry` in `format`, without OpenMetrics' `# EOF`.
-fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Format) {
-    let result = match format {
+fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Format) -> fmt::Result {
+    match format {
         Format::OpenMetrics => prometheus_client::encoding::text::encode_registry(out, registry),
         Format::Text => prometheus_client::encoding::prometheus_text::encode(out, registry),
-    };
-    result.expect("encoding into memory cannot fail");
+    }
 }
 
 /// A `fmt::Write` into a gzip stream in memory.

@@ -2,7 +2,7 @@
 //! outcome and timing of the observation, and the cluster's running totals at that moment.
 //! A [`Snapshot`] is built whole and then published; nothing changes it afterwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -123,7 +123,8 @@ impl ClusterView {
 
     /// (connectors, tasks) per worker id.
     pub fn by_worker(&self) -> BTreeMap<&str, (u64, u64)> {
-        let mut out: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        // A hash map for the per-task lookups (tens of thousands), sorted once at the end.
+        let mut out: HashMap<&str, (u64, u64)> = HashMap::new();
         for c in &self.connectors {
             if !c.worker_id.is_empty() {
                 out.entry(&c.worker_id).or_default().0 += 1;
@@ -134,15 +135,20 @@ impl ClusterView {
                 }
             }
         }
-        out
+        out.into_iter().collect()
     }
 }
 
 fn count_states<'a>(states: impl Iterator<Item = &'a State>) -> BTreeMap<State, u64> {
-    let mut out: BTreeMap<State, u64> = State::KNOWN.iter().map(|s| (s.clone(), 0)).collect();
+    let mut known = [0u64; State::KNOWN.len()];
+    let mut out: BTreeMap<State, u64> = BTreeMap::new();
     for s in states {
-        *out.entry(s.clone()).or_default() += 1;
+        match State::KNOWN.iter().position(|k| k == s) {
+            Some(i) => known[i] += 1,
+            None => *out.entry(s.clone()).or_default() += 1,
+        }
     }
+    out.extend(State::KNOWN.iter().cloned().zip(known));
     out
 }
 
