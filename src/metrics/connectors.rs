@@ -162,15 +162,6 @@ pub(super) fn encode(
         buf: String::with_capacity(CHUNK + 4096),
         format,
     };
-    let info_name = |name: &'static str| -> &'static str {
-        // Sample names of info families carry `_info` in both formats.
-        match name {
-            "kconnect_connector" => "kconnect_connector_info",
-            "kconnect_connector_failure" => "kconnect_connector_failure_info",
-            "kconnect_task" => "kconnect_task_info",
-            _ => "kconnect_task_failure_info",
-        }
-    };
 
     o.family(
         "kconnect_connector_state",
@@ -188,7 +179,7 @@ pub(super) fn encode(
     for (c, prefix) in connectors() {
         let class = c.class.as_deref().unwrap_or("");
         o.sample(
-            info_name("kconnect_connector"),
+            "kconnect_connector_info",
             prefix,
             &[
                 ("type", &c.kind),
@@ -224,7 +215,7 @@ pub(super) fn encode(
     for (c, prefix) in connectors() {
         if let Some(e) = &c.exception {
             o.sample(
-                info_name("kconnect_connector_failure"),
+                "kconnect_connector_failure_info",
                 prefix,
                 &[("exception", e)],
                 1,
@@ -261,7 +252,7 @@ pub(super) fn encode(
         for t in &c.tasks {
             task_prefix(&mut task, prefix, t.id);
             o.sample(
-                info_name("kconnect_task"),
+                "kconnect_task_info",
                 &task,
                 &[("worker_id", &t.worker_id)],
                 1,
@@ -277,12 +268,7 @@ pub(super) fn encode(
         for t in &c.tasks {
             if let Some(e) = &t.exception {
                 task_prefix(&mut task, prefix, t.id);
-                o.sample(
-                    info_name("kconnect_task_failure"),
-                    &task,
-                    &[("exception", e)],
-                    1,
-                )?;
+                o.sample("kconnect_task_failure_info", &task, &[("exception", e)], 1)?;
             }
         }
     }

@@ -8,7 +8,7 @@ mod process;
 
 use std::fmt;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,9 +78,6 @@ pub struct Exposition {
     clusters: Vec<ClusterHandle>,
     scrapes: Arc<AtomicU64>,
     gzipped: Mutex<Option<GzipCache>>,
-    /// Length of the last plain encoding: the next one starts that large instead of doubling
-    /// its way up (at 10,000 connectors, 33 MB).
-    last_len: AtomicUsize,
 }
 
 /// The gzip of the clusters' part, per format, for the snapshots in `key`.
@@ -104,7 +101,6 @@ impl Exposition {
             clusters,
             scrapes,
             gzipped: Mutex::new(None),
-            last_len: AtomicUsize::new(0),
         }
     }
 
@@ -115,11 +111,9 @@ impl Exposition {
 
     /// The whole exposition as text.
     pub fn encode(&self, format: Format) -> String {
-        let last = self.last_len.load(Ordering::Relaxed);
-        let mut out = String::with_capacity((last + last / 8).max(64 * 1024));
+        let mut out = String::with_capacity(64 * 1024);
         self.encode_into(format, &mut out)
             .expect("encoding into a String cannot fail");
-        self.last_len.store(out.len(), Ordering::Relaxed);
         out
     }
 
