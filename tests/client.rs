@@ -139,7 +139,7 @@ async fn each_http_failure_has_its_reason_and_message() {
             Reason::ServerError,
             "HTTP 502: <html>Bad Gateway</html>",
         ),
-        (429, "".into(), Reason::UnexpectedStatus, "HTTP 429: "),
+        (429, "".into(), Reason::RateLimited, "HTTP 429: "),
         (302, "".into(), Reason::UnexpectedStatus, "HTTP 302: "),
     ];
     for (status, body, reason, detail) in cases {

@@ -23,17 +23,21 @@ pub enum Reason {
     Rebalance,
     /// Any other 5xx, including Connect's own `Request timed out`.
     ServerError,
-    /// A status Connect's REST API does not answer with (3xx, 400, 405, 429, …), often a proxy.
+    /// 429, or a managed service's throttling error: the service asks the exporter to slow down.
+    RateLimited,
+    /// A status Connect's REST API does not answer with (3xx, 400, 405, …), often a proxy.
     UnexpectedStatus,
     /// The body is not the JSON shape the REST API documents.
     Decode,
     /// The body is larger than the exporter accepts.
     TooLarge,
+    /// The whole observation did not finish within `--observation.timeout`.
+    Deadline,
 }
 
 impl Reason {
     /// Every reason, in label order, so counters can start at zero for all of them.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Timeout,
         Reason::Connect,
         Reason::Tls,
@@ -41,9 +45,11 @@ impl Reason {
         Reason::NotFound,
         Reason::Rebalance,
         Reason::ServerError,
+        Reason::RateLimited,
         Reason::UnexpectedStatus,
         Reason::Decode,
         Reason::TooLarge,
+        Reason::Deadline,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,9 +61,11 @@ impl Reason {
             Reason::NotFound => "not_found",
             Reason::Rebalance => "rebalance",
             Reason::ServerError => "server_error",
+            Reason::RateLimited => "rate_limited",
             Reason::UnexpectedStatus => "unexpected_status",
             Reason::Decode => "decode",
             Reason::TooLarge => "too_large",
+            Reason::Deadline => "deadline",
         }
     }
 
@@ -107,6 +115,7 @@ pub fn classify_status(status: u16, message: &str) -> Reason {
         401 | 403 => Reason::Auth,
         404 => Reason::NotFound,
         409 => Reason::Rebalance,
+        429 => Reason::RateLimited,
         // From 3.5 the GETs queued on the herder answer 500 while a rebalance is pending.
         500 if message.contains("rebalance is expected") => Reason::Rebalance,
         500..=599 => Reason::ServerError,
@@ -145,7 +154,7 @@ mod tests {
             Reason::ServerError
         );
         assert_eq!(classify_status(503, ""), Reason::ServerError);
-        assert_eq!(classify_status(429, ""), Reason::UnexpectedStatus);
+        assert_eq!(classify_status(429, ""), Reason::RateLimited);
         assert_eq!(classify_status(302, ""), Reason::UnexpectedStatus);
     }
 
