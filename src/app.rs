@@ -4,15 +4,16 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, ListenAddress, LogFormat};
 use crate::connect::{ConnectClient, ConnectError};
 use crate::metrics::Exposition;
-use crate::observe::{ClusterHandle, Observer};
+use crate::observe::{Apache, ClusterHandle, Observer, Source};
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +26,7 @@ pub enum AppError {
     Startup(Vec<StartupFailure>),
     #[error("cannot listen on {address}: {source}")]
     Listen {
-        address: SocketAddr,
+        address: ListenAddress,
         source: std::io::Error,
     },
     #[error("the HTTP server failed: {0}")]
@@ -76,15 +77,21 @@ pub struct App {
 }
 
 impl App {
-    /// Builds every client, runs startup validation and binds the listen address.
+    /// Binds the listen address, builds every client and runs startup validation. The address
+    /// is bound first, so that a second instance on a busy port fails before it calls Connect.
     pub async fn start(config: Config) -> Result<App, AppError> {
+        let listener =
+            crate::http::bind(config.listen_address).map_err(|source| AppError::Listen {
+                address: config.listen_address,
+                source,
+            })?;
         let mut clients = Vec::new();
         for cluster in &config.clusters {
             let client = ConnectClient::new(&cluster.client).map_err(|e| AppError::Client {
                 cluster: cluster.id.clone(),
                 message: e.to_string(),
             })?;
-            if cluster.client.permissive_tls {
+            if cluster.client.permissive_tls && cluster.client.base_url.scheme() == "https" {
                 tracing::warn!(
                     cluster = %cluster.id,
                     "CONNECT_PERMISSIVE_SSL is true: the server certificate of {} is not verified",
@@ -131,21 +138,20 @@ impl App {
                     None
                 }
             };
+            let source = Source::Apache(Apache::new(
+                client,
+                cluster.observation_version,
+                config.parallelism,
+                server,
+            ));
             let (observer, handle) =
-                Observer::new(cluster, client, config.interval, config.parallelism, server);
+                Observer::new(cluster, source, config.interval, config.observation_timeout);
             observers.push(observer);
             handles.push(handle);
         }
         if !failures.is_empty() {
             return Err(AppError::Startup(failures));
         }
-
-        let listener = TcpListener::bind(config.listen_address)
-            .await
-            .map_err(|source| AppError::Listen {
-                address: config.listen_address,
-                source,
-            })?;
         Ok(App {
             config,
             listener,
@@ -174,8 +180,17 @@ impl App {
         }
         tracker.close();
 
-        let exposition = Arc::new(Exposition::new(self.handles.clone(), self.config.interval));
-        let router = crate::http::router(exposition, self.handles, &self.config.telemetry_path);
+        let exposition = Arc::new(Exposition::new(
+            self.handles.clone(),
+            self.config.interval,
+            self.config.observation_timeout,
+        ));
+        let router = crate::http::router(
+            exposition,
+            self.handles,
+            &self.config.telemetry_path,
+            self.config.max_requests,
+        );
         tracing::info!(
             address = %self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
             telemetry_path = %self.config.telemetry_path,
@@ -217,22 +232,22 @@ pub fn init_logging(config: &Config) {
 }
 
 /// `--healthcheck`: asks the exporter listening on the configured address whether it is healthy.
-pub async fn healthcheck(config: &Config) -> bool {
-    let mut addr = config.listen_address;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(if addr.is_ipv4() {
-            std::net::Ipv4Addr::LOCALHOST.into()
-        } else {
-            std::net::Ipv6Addr::LOCALHOST.into()
-        });
-    }
+/// Proxies are ignored: the exporter is on this machine. Says why when it is not.
+pub async fn healthcheck(config: &Config) -> Result<(), String> {
+    let addr = config.listen_address.local();
     let url = format!("http://{addr}/-/healthy");
-    let client = match reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(3))
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(3))
         .build()
-    {
-        Ok(c) => c,
-        Err(_) => return false,
-    };
-    matches!(client.get(url).send().await, Ok(r) if r.status().is_success())
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    match client.get(&url).send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("{url} answered HTTP {}", r.status().as_u16())),
+        Err(e) if e.is_timeout() => Err(format!("{url} did not answer within 3 s")),
+        Err(e) if e.is_connect() => Err(format!(
+            "nothing answers on {addr}: is the exporter running, with this --web.listen-address?"
+        )),
+        Err(e) => Err(format!("{url}: {}", e.without_url())),
+    }
 }

@@ -3,6 +3,7 @@
 //! 1: could not start or failed, 0: stopped cleanly).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use kconnect_exporter::app::{self, App};
 use kconnect_exporter::config::{Args, Config};
@@ -13,7 +14,7 @@ fn main() -> ExitCode {
         // clap prints usage errors itself and exits 2 (0 for --help and --version).
         Err(e) => e.exit(),
     };
-    let config = match Config::load(&args, std::env::vars().collect()) {
+    let config = match Config::load(&args, std::env::vars_os()) {
         Ok(c) => c,
         Err(e) => {
             eprint!("kconnect-exporter: {e}");
@@ -32,16 +33,23 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("a tokio runtime can be built on any supported platform");
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kconnect-exporter: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     if args.healthcheck {
-        let healthy = runtime.block_on(app::healthcheck(&config));
-        return if healthy {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
+        return match runtime.block_on(app::healthcheck(&config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("kconnect-exporter --healthcheck: unhealthy: {why}");
+                ExitCode::FAILURE
+            }
         };
     }
 
@@ -53,6 +61,8 @@ fn main() -> ExitCode {
         let app = App::start(config).await?;
         app.run(shutdown_signal()).await
     });
+    // Connections still open after the drain are dropped with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -62,16 +72,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// Completes on the first SIGTERM or SIGINT.
+/// Completes on the first SIGTERM or SIGINT; a second one ends the process at once, without
+/// waiting for the drain.
 async fn shutdown_signal() {
+    signal().await;
+    tokio::spawn(async {
+        signal().await;
+        tracing::warn!("a second signal: exiting now");
+        std::process::exit(1);
+    });
+}
+
+async fn signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler can be installed once the runtime runs");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
         }
     }
     #[cfg(not(unix))]

@@ -31,9 +31,15 @@ fn nothing_configured_observes_localhost_8083() {
     assert!(!k.client.permissive_tls);
     assert!(k.client.basic_auth.is_none());
     assert_eq!(k.observation_version, ObservationVersion::V1);
-    assert_eq!(c.listen_address.to_string(), "0.0.0.0:9840");
+    assert_eq!(c.listen_address.to_string(), ":9840");
     assert_eq!(c.telemetry_path, "/metrics");
+    assert_eq!(c.max_requests, 40);
     assert_eq!(c.interval, Duration::from_secs(30));
+    assert_eq!(
+        c.observation_timeout,
+        Duration::from_secs(30),
+        "the interval"
+    );
     assert_eq!(c.parallelism, 8);
     assert_eq!(c.max_response_bytes, 64 * 1024 * 1024);
 }
@@ -162,7 +168,7 @@ fn every_bad_value_is_reported_at_once_naming_its_variable() {
         problems,
         [
             "--web.listen-address: \"nowhere\" is not an address such as :9840 or 127.0.0.1:9840",
-            "--web.telemetry-path: \"metrics\" must be a path such as /metrics (not /, not under /-/)",
+            "--web.telemetry-path: \"metrics\" must be a URL path such as /metrics (not /, not under /-/ or /api/, no spaces, ? or #)",
             "--observation.interval: \"soon\" is not a duration from 1s to 1h, such as 30s or 1m",
             "--observation.parallelism: \"0\" is not a whole number from 1 to 256",
             "--connect.max-response-bytes: \"12\" is not a whole number from 1024 to 4294967296",
@@ -263,7 +269,10 @@ fn unknown_file_keys_and_bad_files_are_reported() {
     let problems = load(&["--config.file", file.to_str().unwrap()], &[]).unwrap_err();
     assert_eq!(
         problems,
-        ["--config.file: CONNECT_RESTURL is not a setting of this exporter"]
+        [format!(
+            "{}:1: CONNECT_RESTURL is not a setting of this exporter",
+            file.display()
+        )]
     );
 
     let ini = dir.path().join("k.ini");
@@ -272,7 +281,7 @@ fn unknown_file_keys_and_bad_files_are_reported() {
     assert_eq!(
         problems,
         [format!(
-            "--config.file: {}: unknown file type; name it *.toml, *.yaml or *.yml",
+            "{}: unknown file type; name it *.toml, *.yaml or *.yml",
             ini.display()
         )]
     );
@@ -436,9 +445,11 @@ fn describe_masks_secrets_and_uses_the_variable_names() {
     .unwrap();
     assert_eq!(
         c.describe(),
-        "KCONNECT_WEB_LISTEN_ADDRESS=0.0.0.0:9840
+        "KCONNECT_WEB_LISTEN_ADDRESS=:9840
 KCONNECT_WEB_TELEMETRY_PATH=/metrics
+KCONNECT_WEB_MAX_REQUESTS=40
 KCONNECT_OBSERVATION_INTERVAL=15s
+KCONNECT_OBSERVATION_TIMEOUT=15s
 KCONNECT_OBSERVATION_PARALLELISM=8
 KCONNECT_CONNECT_MAX_RESPONSE_BYTES=67108864
 KCONNECT_LOG_LEVEL=info
@@ -460,5 +471,141 @@ US1_CONNECT_OBSERVATION_VERSION=1
     assert!(
         !format!("{c:?}").contains("hunter2"),
         "Debug output masks the password too"
+    );
+}
+
+#[test]
+fn a_syntax_error_names_file_line_column_and_key_never_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "k.toml",
+            "CONNECT_REST_URL = \"http://c:8083\"\nCONNECT_BASIC_AUTH_PASS = \"hunter2 s3cr3t\nCONNECT_AUTH = \"BASIC\"\n",
+            ":2:42: TOML syntax error in the line of CONNECT_BASIC_AUTH_PASS: invalid basic string, expected `\"` (the line is not shown: it may hold a secret)",
+        ),
+        (
+            "k.toml",
+            "CONNECT_BASIC_AUTH_PASS = hunter2\n",
+            ":1:27: TOML syntax error in the line of CONNECT_BASIC_AUTH_PASS: string values must be quoted, expected literal string (the line is not shown: it may hold a secret)",
+        ),
+        (
+            "k.yaml",
+            "CONNECT_REST_URL: http://c:8083\nCONNECT_BASIC_AUTH_PASS: \"hunter2 s3cr3t\n",
+            ":2:25: YAML syntax error in the line of CONNECT_BASIC_AUTH_PASS: while scanning a quoted scalar, found unexpected end of stream (the line is not shown: it may hold a secret)",
+        ),
+        (
+            "k.yaml",
+            "CONNECT_BASIC_AUTH_PASS: hunter2: s3cr3t\n",
+            ":1:32: YAML syntax error in the line of CONNECT_BASIC_AUTH_PASS: mapping values are not allowed in this context (the line is not shown: it may hold a secret)",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let problems = load(&["--config.file", file.to_str().unwrap()], &[]).unwrap_err();
+        assert_eq!(
+            problems,
+            [format!("{}{expected}", file.display())],
+            "{text}"
+        );
+        let all = problems.join("\n");
+        assert!(!all.contains("hunter2") && !all.contains("s3cr3t"), "{all}");
+    }
+}
+
+#[test]
+fn a_bad_value_is_named_as_the_user_set_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.toml");
+    std::fs::write(
+        &file,
+        "\nKCONNECT_LOG_LEVEL = \"loud\"\nCONNECT_TIMEOUT_MS = \"soon\"\n",
+    )
+    .unwrap();
+    let problems = load(
+        &["--config.file", file.to_str().unwrap()],
+        &[("KCONNECT_OBSERVATION_INTERVAL", "never")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "KCONNECT_OBSERVATION_INTERVAL: \"never\" is not a duration from 1s to 1h, such as 30s or 1m".to_string(),
+            format!("{}:2: KCONNECT_LOG_LEVEL: \"loud\" is not error, warn, info, debug or trace", file.display()),
+            format!("{}:3: CONNECT_TIMEOUT_MS: \"soon\" is not a timeout; give milliseconds from 1 to 3600000", file.display()),
+        ]
+    );
+}
+
+#[test]
+fn a_variable_of_ours_that_is_not_utf8_is_a_problem_not_a_panic() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let bad = OsString::from_vec(vec![b'h', 0xff, b'i']);
+    let env: Vec<(OsString, OsString)> = vec![
+        ("CONNECT_BASIC_AUTH_PASS".into(), bad.clone()),
+        ("UNRELATED".into(), bad),
+        ("CONNECT_REST_URL".into(), "http://c:8083".into()),
+    ];
+    let problems = Config::load(&args(&[]), env).unwrap_err().problems;
+    assert_eq!(
+        problems,
+        ["CONNECT_BASIC_AUTH_PASS: the value is not UTF-8 text; set it as UTF-8"]
+    );
+}
+
+#[test]
+fn exporter_settings_of_their_own() {
+    let c = load(
+        &[
+            "--web.max-requests=0",
+            "--observation.timeout=10s",
+            "--web.telemetry-path=/:x",
+        ],
+        &[
+            ("KCONNECT_OBSERVATION_INTERVAL", "1m"),
+            ("CONNECT_TIMEOUT_MS", "20000"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.max_requests, 0);
+    assert_eq!(c.interval, Duration::from_secs(60));
+    assert_eq!(c.observation_timeout, Duration::from_secs(10));
+    assert_eq!(c.telemetry_path, "/:x");
+    assert_eq!(
+        c.warnings,
+        [
+            "CONNECT_TIMEOUT_MS (20000 ms) is longer than the observation timeout (10s): a request to cluster default that times out is reported as reason deadline"
+        ]
+    );
+    let problems = load(&["--web.max-requests=-1", "--observation.timeout=0s"], &[]).unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "--web.max-requests: \"-1\" is not a whole number from 0 to 100000",
+            "--observation.timeout: \"0s\" is not a duration from 1s to 1h, such as 30s or 1m",
+        ]
+    );
+}
+
+#[test]
+fn a_url_query_is_never_echoed() {
+    let problems = load(
+        &[],
+        &[("CONNECT_REST_URL", "http://u:pw@c:8083/x?token=abc123#frag")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_REST_URL: \"http://c:8083/x\" carries credentials; set CONNECT_AUTH=BASIC with CONNECT_BASIC_AUTH_USER and CONNECT_BASIC_AUTH_PASS instead"
+        ]
+    );
+    let problems = load(&[], &[("CONNECT_REST_URL", "http://c:8083/x?token=abc123")]).unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_REST_URL: \"http://c:8083/x\" must not have a query or fragment (…?… or …#…, not shown here)"
+        ]
     );
 }

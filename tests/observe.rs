@@ -8,7 +8,9 @@ use kconnect_exporter::config::ObservationVersion::{V1, V2};
 use kconnect_exporter::connect::Reason;
 use kconnect_exporter::metrics::Format;
 use serde_json::json;
+use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
+
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
@@ -213,7 +215,7 @@ async fn a_failure_mid_observation_fails_it_and_hides_stale_states() {
         .as_ref()
         .expect_err("the 500 fails the observation");
     assert_eq!(err.reason, Reason::ServerError);
-    assert_eq!(err.path, "/connectors/audit-log-sink/tasks");
+    assert_eq!(err.request, "GET /connectors/audit-log-sink/tasks");
     assert_eq!(
         err.detail,
         "HTTP 500: Request timed out. The worker is currently reading to the end of the config topic, which began at 2024-11-24T10:15:02.118Z."
@@ -435,4 +437,161 @@ async fn v1_never_has_more_requests_in_flight_than_the_parallelism() {
     let snap = obs.observe_once().await;
     assert!(snap.is_up());
     assert!(snap.duration >= delay * 12, "took {:?}", snap.duration);
+}
+
+#[tokio::test]
+async fn a_pass_longer_than_the_observation_timeout_fails_with_reason_deadline() {
+    let server = MockServer::start().await;
+    // Every answer comes just under the request timeout: no request fails, the pass is slow.
+    // (Each connector answers 404 to its first request, 300 ms late, and is left out.)
+    Mock::given(method("GET"))
+        .respond_with(
+            status_json(404, &fixture("error-404-connector-not-found.json"))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    mount_slowly(&server).await;
+    let mut c = cluster("default", &server.uri(), V1);
+    c.client.timeout = Duration::from_millis(400);
+    let timeout = Duration::from_secs(1);
+    let (mut obs, _h) = observer_timed(&c, 1, Duration::from_secs(30), timeout);
+    let started = Instant::now();
+    let snap = obs.observe_once().await;
+    let took = started.elapsed();
+    assert!(
+        took >= timeout && took < timeout + Duration::from_millis(500),
+        "took {took:?}"
+    );
+    let err = snap.outcome.as_ref().expect_err("over the deadline");
+    assert_eq!(
+        (err.reason, err.request.as_str(), err.detail.as_str()),
+        (
+            Reason::Deadline,
+            "the observation",
+            "not finished within 1s (--observation.timeout); its requests were dropped"
+        )
+    );
+    let text = exposition(&[snap], Format::Text);
+    assert_eq!(
+        sample(&text, "kconnect_up{connect_cluster=\"default\"}").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "kconnect_observation_error{connect_cluster=\"default\",reason=\"deadline\"}"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert!(state_lines(&text).is_empty());
+}
+
+/// `GET /` and the listing of the fixture cluster, 300 ms late (v1 at parallelism 1: 9 requests,
+/// 2.7 s).
+async fn mount_slowly(server: &MockServer) {
+    let listing = fixture_listing();
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(json(&fixture("root.json")).set_delay(Duration::from_millis(300)))
+        .with_priority(1)
+        .mount(server)
+        .await;
+    let names: Vec<&String> = listing.as_object().unwrap().keys().collect();
+    Mock::given(method("GET"))
+        .and(path("/connectors"))
+        .respond_with(
+            json(&serde_json::to_string(&names).unwrap()).set_delay(Duration::from_millis(300)),
+        )
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// Answers with `template` and notes when each request arrived.
+#[derive(Clone)]
+struct Timed(
+    std::sync::Arc<std::sync::Mutex<Vec<Instant>>>,
+    ResponseTemplate,
+);
+
+impl wiremock::Respond for Timed {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.0.lock().unwrap().push(Instant::now());
+        self.1.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_429_holds_every_request_back_until_retry_after() {
+    let server = MockServer::start().await;
+    let throttled_at = Timed(
+        Default::default(),
+        status_json(429, "{\"error_code\":429,\"message\":\"slow down\"}")
+            .insert_header("retry-after", "2"),
+    );
+    Mock::given(method("GET"))
+        .and(path("/connectors"))
+        .respond_with(throttled_at.clone())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let arrivals = Timed(Default::default(), json(&fixture("root.json")));
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(arrivals.clone())
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_cluster(&server, &fixture_listing()).await;
+    let (mut obs, _h) = observer(&cluster("default", &server.uri(), V2), 2);
+    let throttled = obs.observe_once().await;
+    let err = throttled.outcome.as_ref().expect_err("429");
+    assert_eq!(
+        (err.reason, err.detail.as_str()),
+        (Reason::RateLimited, "HTTP 429: slow down")
+    );
+    let requests_before = request_count(&server).await;
+
+    // Within the observation's deadline, the next observation waits for Retry-After, then sends
+    // `GET /` (asked again after any failure) and the listing: two requests, not a burst.
+    let next = obs.observe_once().await;
+    assert!(next.is_up(), "{:?}", next.outcome);
+    assert_eq!(request_count(&server).await, requests_before + 2);
+    let limited = throttled_at.0.lock().unwrap()[0];
+    let resumed = *arrivals.0.lock().unwrap().last().unwrap();
+    assert!(
+        resumed - limited >= Duration::from_secs(2),
+        "the next request came {:?} after the 429",
+        resumed - limited
+    );
+
+    // Longer than the deadline: the observation fails at once, without a request.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(status_json(429, "").insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let c = cluster("default", &server.uri(), V2);
+    let (mut obs, _h) = observer_timed(&c, 2, Duration::from_secs(1), Duration::from_secs(1));
+    obs.observe_once().await;
+    let sent = request_count(&server).await;
+    let started = Instant::now();
+    let snap = obs.observe_once().await;
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert_eq!(
+        request_count(&server).await,
+        sent,
+        "nothing sent while held back"
+    );
+    let err = snap.outcome.as_ref().expect_err("still held back");
+    assert_eq!(err.reason, Reason::RateLimited);
+    assert!(
+        err.detail
+            .starts_with("not sent: the cluster asked to wait (Retry-After) another "),
+        "{}",
+        err.detail
+    );
 }

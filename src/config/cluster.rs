@@ -165,14 +165,14 @@ pub fn parse_cluster(
 
     let url = match get("CONNECT_REST_URL") {
         Some(raw) => parse_url(raw)
-            .map_err(|e| problems.push(var("CONNECT_REST_URL"), e))
+            .map_err(|e| problems.push(vars.source_of(&var("CONNECT_REST_URL")), e))
             .ok(),
         None if prefix.is_empty() => {
             Some(Url::parse(DEFAULT_REST_URL).expect("the default URL is valid"))
         }
         None => {
             problems.push(
-                var("CONNECT_REST_URL"),
+                vars.source_of(&var("CONNECT_REST_URL")),
                 format!(
                     "is not set; cluster {id} is named in CONNECT_RESOURCE_IDS and needs its URL"
                 ),
@@ -198,13 +198,13 @@ pub fn parse_cluster(
             let pass = get("CONNECT_BASIC_AUTH_PASS");
             if user.is_none() {
                 problems.push(
-                    var("CONNECT_BASIC_AUTH_USER"),
+                    vars.source_of(&var("CONNECT_BASIC_AUTH_USER")),
                     format!("is not set, but {} is BASIC", var("CONNECT_AUTH")),
                 );
             }
             if pass.is_none() {
                 problems.push(
-                    var("CONNECT_BASIC_AUTH_PASS"),
+                    vars.source_of(&var("CONNECT_BASIC_AUTH_PASS")),
                     format!("is not set, but {} is BASIC", var("CONNECT_AUTH")),
                 );
             }
@@ -218,7 +218,7 @@ pub fn parse_cluster(
         }
         Some(other) => {
             problems.push(
-                var("CONNECT_AUTH"),
+                vars.source_of(&var("CONNECT_AUTH")),
                 format!("\"{other}\" is not supported; use BASIC, or leave it unset"),
             );
             None
@@ -234,7 +234,7 @@ pub fn parse_cluster(
             Ok(ms) if (1..=3_600_000).contains(&ms) => ms,
             _ => {
                 problems.push(
-                    var("CONNECT_TIMEOUT_MS"),
+                    vars.source_of(&var("CONNECT_TIMEOUT_MS")),
                     format!("\"{raw}\" is not a timeout; give milliseconds from 1 to 3600000"),
                 );
                 DEFAULT_TIMEOUT_MS
@@ -247,7 +247,7 @@ pub fn parse_cluster(
         Some("2") => ObservationVersion::V2,
         Some(other) => {
             problems.push(
-                var("CONNECT_OBSERVATION_VERSION"),
+                vars.source_of(&var("CONNECT_OBSERVATION_VERSION")),
                 format!("\"{other}\" is not 1 or 2"),
             );
             ObservationVersion::V1
@@ -259,7 +259,7 @@ pub fn parse_cluster(
             match tls::load_truststore(&location, kind, password.as_ref()) {
                 Ok((certs, kind)) => (certs, Some(StoreSummary { location, kind })),
                 Err(e) => {
-                    problems.push(var("CONNECT_SSL_TRUSTSTORE_LOCATION"), e);
+                    problems.push(vars.source_of(&var("CONNECT_SSL_TRUSTSTORE_LOCATION")), e);
                     (Vec::new(), None)
                 }
             }
@@ -271,7 +271,7 @@ pub fn parse_cluster(
             match tls::load_keystore(&location, kind, password.as_ref()) {
                 Ok((pem, kind)) => (Some(pem), Some(StoreSummary { location, kind })),
                 Err(e) => {
-                    problems.push(var("CONNECT_SSL_KEYSTORE_LOCATION"), e);
+                    problems.push(vars.source_of(&var("CONNECT_SSL_KEYSTORE_LOCATION")), e);
                     (None, None)
                 }
             }
@@ -314,7 +314,10 @@ fn bool_var(vars: &Vars, name: &str, default: bool, problems: &mut Problems) -> 
     match vars.get(name) {
         None => default,
         Some(raw) => parse_bool(raw).unwrap_or_else(|| {
-            problems.push(name, format!("\"{raw}\" is not true or false"));
+            problems.push(
+                vars.source_of(name),
+                format!("\"{raw}\" is not true or false"),
+            );
             default
         }),
     }
@@ -335,7 +338,7 @@ fn store_settings(
             Some(k) => Some(k),
             None => {
                 problems.push(
-                    type_var.clone(),
+                    vars.source_of(&type_var),
                     format!("\"{raw}\" is not PEM, PKCS12 or JKS"),
                 );
                 return None;
@@ -366,23 +369,29 @@ fn parse_url(raw: &str) -> Result<Url, String> {
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("\"{}\" must not have a query or fragment", shown));
+        return Err(format!(
+            "\"{shown}\" must not have a query or fragment (…?… or …#…, not shown here)"
+        ));
     }
     Ok(url)
 }
 
-/// A URL without its user and password.
+/// A URL without its user, password, query and fragment.
 pub fn redact(url: &Url) -> String {
     let mut shown = url.clone();
     if !shown.username().is_empty() || shown.password().is_some() {
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
     }
+    shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
 }
 
-/// Best effort for a string that did not even parse as a URL: drop anything before an `@`.
+/// What may be shown of a URL as the user gave it: no user or password (anything before an `@`
+/// after the scheme), no query or fragment (tokens travel there).
 fn redact_str(raw: &str) -> String {
+    let raw = raw.split(['?', '#']).next().unwrap_or("");
     match (raw.find("://"), raw.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}{}", &raw[..s + 3], &raw[at + 1..]),
         (None, Some(at)) => raw[at + 1..].to_string(),

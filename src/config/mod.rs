@@ -3,10 +3,12 @@
 //! at once. Reads files (the config file, TLS stores) but starts nothing.
 
 mod cluster;
+mod file;
 mod sources;
 mod tls;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -16,13 +18,14 @@ pub use cluster::{
     CLUSTER_VARS, ClusterConfig, DEFAULT_ID, DEFAULT_REST_URL, DEFAULT_TIMEOUT_MS,
     ObservationVersion, redact,
 };
-pub use sources::{Args, FLAG_VARS, Vars};
+pub use sources::{Args, FLAG_VARS, FLAGS, Vars};
 pub use tls::{StoreSummary, StoreType};
 
 pub const DEFAULT_LISTEN_ADDRESS: &str = ":9840";
 pub const DEFAULT_TELEMETRY_PATH: &str = "/metrics";
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 pub const DEFAULT_PARALLELISM: usize = 8;
+pub const DEFAULT_MAX_REQUESTS: usize = 40;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +34,50 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where to serve: `:PORT` is every interface, IPv6 and IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenAddress {
+    AnyInterface(u16),
+    Addr(SocketAddr),
+}
+
+impl ListenAddress {
+    /// The address a client on this machine reaches it at.
+    pub fn local(self) -> SocketAddr {
+        match self {
+            ListenAddress::AnyInterface(port) => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+            ListenAddress::Addr(a) if a.ip().is_unspecified() => {
+                let ip: IpAddr = if a.is_ipv4() {
+                    Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                };
+                SocketAddr::new(ip, a.port())
+            }
+            ListenAddress::Addr(a) => a,
+        }
+    }
+}
+
+impl fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListenAddress::AnyInterface(port) => write!(f, ":{port}"),
+            ListenAddress::Addr(a) => write!(f, "{a}"),
+        }
+    }
+}
+
 /// The validated configuration of the whole exporter.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub listen_address: SocketAddr,
+    pub listen_address: ListenAddress,
     pub telemetry_path: String,
+    /// Uncompressed scrapes served at once; 0 for no limit.
+    pub max_requests: usize,
     pub interval: Duration,
+    /// Longest an observation may take.
+    pub observation_timeout: Duration,
     pub parallelism: usize,
     pub max_response_bytes: usize,
     pub log_level: tracing::Level,
@@ -101,9 +142,11 @@ impl Config {
     /// A configuration observing `clusters` with every exporter setting at its default.
     pub fn with_clusters(clusters: Vec<ClusterConfig>) -> Config {
         Config {
-            listen_address: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 9840),
+            listen_address: ListenAddress::AnyInterface(9840),
             telemetry_path: DEFAULT_TELEMETRY_PATH.to_string(),
+            max_requests: DEFAULT_MAX_REQUESTS,
             interval: DEFAULT_INTERVAL,
+            observation_timeout: DEFAULT_INTERVAL,
             parallelism: DEFAULT_PARALLELISM,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             log_level: tracing::Level::INFO,
@@ -115,23 +158,50 @@ impl Config {
     }
 
     /// Builds the configuration from parsed flags and an environment (the process's, in `main`).
-    pub fn load(args: &Args, env: HashMap<String, String>) -> Result<Config, ConfigError> {
+    /// A variable of the exporter's families whose value is not UTF-8 is a problem; any other is
+    /// none of the exporter's business.
+    pub fn load<K, V>(
+        args: &Args,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Config, ConfigError>
+    where
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
         let mut problems = Problems::default();
+        let mut vars = HashMap::new();
+        for (k, v) in env {
+            let (k, v): (OsString, OsString) = (k.into(), v.into());
+            match (k.into_string(), v.into_string()) {
+                (Ok(k), Ok(v)) => {
+                    vars.insert(k, v);
+                }
+                (Ok(k), Err(_)) if is_ours(&k) => {
+                    problems.push(&k, "the value is not UTF-8 text; set it as UTF-8")
+                }
+                (Err(k), _) if is_ours(&k.to_string_lossy()) => problems.push(
+                    k.to_string_lossy(),
+                    "the variable's name is not UTF-8 text; rename it",
+                ),
+                _ => {}
+            }
+        }
+        let env = vars;
         let file_path = args.config_file.clone().or_else(|| {
             env.get("KCONNECT_CONFIG_FILE")
                 .filter(|v| !v.trim().is_empty())
                 .cloned()
         });
         let file = match &file_path {
-            Some(path) => sources::read_file(Path::new(path)).unwrap_or_else(|e| {
-                for line in e.lines() {
-                    problems.push("--config.file", line);
+            Some(path) => file::read(Path::new(path)).unwrap_or_else(|found| {
+                for (place, what) in found {
+                    problems.push(place, what);
                 }
-                HashMap::new()
+                Default::default()
             }),
-            None => HashMap::new(),
+            None => Default::default(),
         };
-        let vars = Vars::new(args.clone(), env, file);
+        let vars = Vars::new(args.clone(), env, file, file_path);
         let config = Self::from_vars(&vars, &mut problems);
         match config {
             Some(c) if problems.is_empty() => Ok(c),
@@ -147,40 +217,34 @@ impl Config {
             vars.get("KCONNECT_WEB_LISTEN_ADDRESS")
                 .unwrap_or(DEFAULT_LISTEN_ADDRESS),
         )
-        .map_err(|e| problems.push("--web.listen-address", e))
+        .map_err(|e| problems.push(vars.source_of("KCONNECT_WEB_LISTEN_ADDRESS"), e))
         .ok();
         let telemetry_path = vars
             .get("KCONNECT_WEB_TELEMETRY_PATH")
             .unwrap_or(DEFAULT_TELEMETRY_PATH)
             .to_string();
-        if !telemetry_path.starts_with('/')
-            || telemetry_path == "/"
-            || telemetry_path.starts_with("/-/")
-        {
-            problems.push(
-                "--web.telemetry-path",
-                format!(
-                    "\"{telemetry_path}\" must be a path such as /metrics (not /, not under /-/)"
-                ),
-            );
+        if let Err(e) = check_telemetry_path(&telemetry_path) {
+            problems.push(vars.source_of("KCONNECT_WEB_TELEMETRY_PATH"), e);
         }
-        let interval = match vars.get("KCONNECT_OBSERVATION_INTERVAL") {
-            None => DEFAULT_INTERVAL,
-            Some(raw) => match humantime::parse_duration(raw) {
-                Ok(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(3600) => d,
-                _ => {
-                    problems.push(
-                        "--observation.interval",
-                        format!("\"{raw}\" is not a duration from 1s to 1h, such as 30s or 1m"),
-                    );
-                    DEFAULT_INTERVAL
-                }
-            },
-        };
+        let max_requests = number(
+            vars,
+            "KCONNECT_WEB_MAX_REQUESTS",
+            DEFAULT_MAX_REQUESTS,
+            0,
+            100_000,
+            problems,
+        );
+        let interval = duration(
+            vars,
+            "KCONNECT_OBSERVATION_INTERVAL",
+            DEFAULT_INTERVAL,
+            problems,
+        );
+        let observation_timeout =
+            duration(vars, "KCONNECT_OBSERVATION_TIMEOUT", interval, problems);
         let parallelism = number(
             vars,
             "KCONNECT_OBSERVATION_PARALLELISM",
-            "--observation.parallelism",
             DEFAULT_PARALLELISM,
             1,
             256,
@@ -189,7 +253,6 @@ impl Config {
         let max_response_bytes = number(
             vars,
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
-            "--connect.max-response-bytes",
             DEFAULT_MAX_RESPONSE_BYTES,
             1024,
             4 * 1024 * 1024 * 1024,
@@ -208,7 +271,7 @@ impl Config {
             "trace" => tracing::Level::TRACE,
             other => {
                 problems.push(
-                    "--log.level",
+                    vars.source_of("KCONNECT_LOG_LEVEL"),
                     format!("\"{other}\" is not error, warn, info, debug or trace"),
                 );
                 tracing::Level::INFO
@@ -223,7 +286,10 @@ impl Config {
             "text" | "logfmt" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                problems.push("--log.format", format!("\"{other}\" is not text or json"));
+                problems.push(
+                    vars.source_of("KCONNECT_LOG_FORMAT"),
+                    format!("\"{other}\" is not text or json"),
+                );
                 LogFormat::Text
             }
         };
@@ -270,17 +336,27 @@ impl Config {
                         })
                 })
         };
-        for key in vars.unknown_file_keys(&known) {
-            problems.push(
-                "--config.file",
-                format!("{key} is not a setting of this exporter"),
-            );
+        for (place, key) in vars.unknown_file_keys(&known) {
+            problems.push(place, format!("{key} is not a setting of this exporter"));
+        }
+        for c in &clusters {
+            if c.client.timeout > observation_timeout {
+                warnings.push(format!(
+                    "{}CONNECT_TIMEOUT_MS ({} ms) is longer than the observation timeout ({}): a request to cluster {} that times out is reported as reason deadline",
+                    if resource_ids.is_empty() { String::new() } else { format!("{}_", c.id) },
+                    c.client.timeout.as_millis(),
+                    humantime::format_duration(observation_timeout),
+                    c.id
+                ));
+            }
         }
 
         Some(Config {
             listen_address: listen_address?,
             telemetry_path,
+            max_requests,
             interval,
+            observation_timeout,
             parallelism,
             max_response_bytes,
             log_level,
@@ -297,10 +373,16 @@ impl Config {
         let mut out = String::new();
         let _ = writeln!(out, "KCONNECT_WEB_LISTEN_ADDRESS={}", self.listen_address);
         let _ = writeln!(out, "KCONNECT_WEB_TELEMETRY_PATH={}", self.telemetry_path);
+        let _ = writeln!(out, "KCONNECT_WEB_MAX_REQUESTS={}", self.max_requests);
         let _ = writeln!(
             out,
             "KCONNECT_OBSERVATION_INTERVAL={}",
             humantime::format_duration(self.interval)
+        );
+        let _ = writeln!(
+            out,
+            "KCONNECT_OBSERVATION_TIMEOUT={}",
+            humantime::format_duration(self.observation_timeout)
         );
         let _ = writeln!(out, "KCONNECT_OBSERVATION_PARALLELISM={}", self.parallelism);
         let _ = writeln!(
@@ -339,7 +421,6 @@ impl Config {
 fn number(
     vars: &Vars,
     var: &str,
-    flag: &str,
     default: usize,
     min: usize,
     max: usize,
@@ -351,7 +432,7 @@ fn number(
             Ok(n) if (min..=max).contains(&n) => n,
             _ => {
                 problems.push(
-                    flag,
+                    vars.source_of(var),
                     format!("\"{raw}\" is not a whole number from {min} to {max}"),
                 );
                 default
@@ -360,17 +441,71 @@ fn number(
     }
 }
 
-/// `:9840` (every interface), `127.0.0.1:9840`, `[::1]:9840` or `localhost:9840`.
-fn parse_listen_address(raw: &str) -> Result<SocketAddr, String> {
+/// A duration from 1s to 1h, such as `30s` or `1m`.
+fn duration(vars: &Vars, var: &str, default: Duration, problems: &mut Problems) -> Duration {
+    match vars.get(var) {
+        None => default,
+        Some(raw) => match humantime::parse_duration(raw) {
+            Ok(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(3600) => d,
+            _ => {
+                problems.push(
+                    vars.source_of(var),
+                    format!("\"{raw}\" is not a duration from 1s to 1h, such as 30s or 1m"),
+                );
+                default
+            }
+        },
+    }
+}
+
+/// A path the telemetry can be served on: absolute, not `/` (the landing page), not under `/-/`
+/// or `/api/` (the exporter's own), and made of the characters a URL path holds as they are.
+fn check_telemetry_path(path: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:@%".contains(c);
+    if !path.starts_with('/')
+        || path == "/"
+        || path.starts_with("/-/")
+        || path == "/api"
+        || path.starts_with("/api/")
+        || !path.chars().all(allowed)
+    {
+        let shown: String = path
+            .chars()
+            .flat_map(char::escape_default)
+            .take(100)
+            .collect();
+        return Err(format!(
+            "\"{shown}\" must be a URL path such as /metrics (not /, not under /-/ or /api/, no spaces, ? or #)"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a variable belongs to the exporter's families.
+fn is_ours(name: &str) -> bool {
+    name.starts_with("CONNECT_")
+        || name.starts_with("KCONNECT_")
+        || name.contains("_CONNECT_")
+        || name.starts_with("ALLOW_CONNECT_")
+        || name == "RBAC_CONFIGURATION_FILE"
+}
+
+/// `:9840` (every interface, IPv6 and IPv4), `127.0.0.1:9840`, `[::1]:9840` or `localhost:9840`.
+fn parse_listen_address(raw: &str) -> Result<ListenAddress, String> {
     let bad = || format!("\"{raw}\" is not an address such as :9840 or 127.0.0.1:9840");
     let (host, port) = raw.rsplit_once(':').ok_or_else(bad)?;
     let port: u16 = port.parse().map_err(|_| bad())?;
-    let ip = match host.trim_start_matches('[').trim_end_matches(']') {
-        "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    let ip = match host {
+        "" => return Ok(ListenAddress::AnyInterface(port)),
         "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        h => h.parse().map_err(|_| bad())?,
+        h => h
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(h)
+            .parse()
+            .map_err(|_| bad())?,
     };
-    Ok(SocketAddr::new(ip, port))
+    Ok(ListenAddress::Addr(SocketAddr::new(ip, port)))
 }
 
 /// Kpow's `CONNECT_RESOURCE_IDS`: upper-case ids, each the prefix of its cluster's variables.
@@ -416,18 +551,34 @@ mod tests {
     fn listen_addresses() {
         assert_eq!(
             parse_listen_address(":9840").unwrap(),
-            "0.0.0.0:9840".parse().unwrap()
+            ListenAddress::AnyInterface(9840)
         );
         assert_eq!(
             parse_listen_address("localhost:1").unwrap(),
-            "127.0.0.1:1".parse().unwrap()
+            ListenAddress::Addr("127.0.0.1:1".parse().unwrap())
         );
         assert_eq!(
             parse_listen_address("[::1]:9840").unwrap(),
-            "[::1]:9840".parse().unwrap()
+            ListenAddress::Addr("[::1]:9840".parse().unwrap())
+        );
+        assert_eq!(
+            parse_listen_address("0.0.0.0:9840").unwrap(),
+            ListenAddress::Addr("0.0.0.0:9840".parse().unwrap())
         );
         assert!(parse_listen_address("9840").is_err());
         assert!(parse_listen_address("host:99999").is_err());
+    }
+
+    #[test]
+    fn telemetry_paths() {
+        for ok in ["/metrics", "/x/y-z_1.2", "/:x", "/a%20b"] {
+            assert_eq!(check_telemetry_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "metrics", "/", "/-/m", "/api", "/api/v1", "/a b", "/m?x", "/m#x", "/\u{7}",
+        ] {
+            assert!(check_telemetry_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

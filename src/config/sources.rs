@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::Path;
 
 use clap::Parser;
+
+use super::file::FileValues;
 
 /// The exporter's own flags, in the Prometheus exporter style. Each has an environment variable
 /// (listed in [`FLAG_VARS`]); clap does not read them itself so that tests can pass an
@@ -26,9 +27,15 @@ pub struct Args {
     /// Path under which to expose metrics [KCONNECT_WEB_TELEMETRY_PATH] (default /metrics)
     #[arg(long = "web.telemetry-path", value_name = "PATH")]
     pub telemetry_path: Option<String>,
+    /// Uncompressed scrapes served at once; beyond it 503, 0 for no limit [KCONNECT_WEB_MAX_REQUESTS] (default 40)
+    #[arg(long = "web.max-requests", value_name = "N")]
+    pub max_requests: Option<String>,
     /// How often each Connect cluster is observed [KCONNECT_OBSERVATION_INTERVAL] (default 30s)
     #[arg(long = "observation.interval", value_name = "DURATION")]
     pub interval: Option<String>,
+    /// Longest an observation may take; a longer one fails with reason deadline [KCONNECT_OBSERVATION_TIMEOUT] (default: the interval)
+    #[arg(long = "observation.timeout", value_name = "DURATION")]
+    pub observation_timeout: Option<String>,
     /// Observation v1: connectors read at once per cluster [KCONNECT_OBSERVATION_PARALLELISM] (default 8)
     #[arg(long = "observation.parallelism", value_name = "N")]
     pub parallelism: Option<String>,
@@ -53,11 +60,33 @@ pub struct Args {
     pub healthcheck: bool,
 }
 
-/// The variable behind each flag, in the order `--config.check` prints them.
-pub const FLAG_VARS: [&str; 7] = [
+/// The variable behind each flag, with the flag, in the order `--config.check` prints them.
+pub const FLAGS: [(&str, &str); 10] = [
+    ("KCONNECT_WEB_LISTEN_ADDRESS", "--web.listen-address"),
+    ("KCONNECT_WEB_TELEMETRY_PATH", "--web.telemetry-path"),
+    ("KCONNECT_WEB_MAX_REQUESTS", "--web.max-requests"),
+    ("KCONNECT_OBSERVATION_INTERVAL", "--observation.interval"),
+    ("KCONNECT_OBSERVATION_TIMEOUT", "--observation.timeout"),
+    (
+        "KCONNECT_OBSERVATION_PARALLELISM",
+        "--observation.parallelism",
+    ),
+    (
+        "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
+        "--connect.max-response-bytes",
+    ),
+    ("KCONNECT_LOG_LEVEL", "--log.level"),
+    ("KCONNECT_LOG_FORMAT", "--log.format"),
+    ("KCONNECT_CONFIG_FILE", "--config.file"),
+];
+
+/// The variables behind the flags that take a value from the file too (all but the file's own).
+pub const FLAG_VARS: [&str; 9] = [
     "KCONNECT_WEB_LISTEN_ADDRESS",
     "KCONNECT_WEB_TELEMETRY_PATH",
+    "KCONNECT_WEB_MAX_REQUESTS",
     "KCONNECT_OBSERVATION_INTERVAL",
+    "KCONNECT_OBSERVATION_TIMEOUT",
     "KCONNECT_OBSERVATION_PARALLELISM",
     "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
     "KCONNECT_LOG_LEVEL",
@@ -73,27 +102,42 @@ impl Args {
         match var {
             "KCONNECT_WEB_LISTEN_ADDRESS" => self.listen_address.as_ref(),
             "KCONNECT_WEB_TELEMETRY_PATH" => self.telemetry_path.as_ref(),
+            "KCONNECT_WEB_MAX_REQUESTS" => self.max_requests.as_ref(),
             "KCONNECT_OBSERVATION_INTERVAL" => self.interval.as_ref(),
+            "KCONNECT_OBSERVATION_TIMEOUT" => self.observation_timeout.as_ref(),
             "KCONNECT_OBSERVATION_PARALLELISM" => self.parallelism.as_ref(),
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES" => self.max_response_bytes.as_ref(),
             "KCONNECT_LOG_LEVEL" => self.log_level.as_ref(),
             "KCONNECT_LOG_FORMAT" => self.log_format.as_ref(),
+            "KCONNECT_CONFIG_FILE" => self.config_file.as_ref(),
             _ => None,
         }
     }
 }
 
-/// The merged view of every source: look a variable up by name and get the winning value.
+/// The merged view of every source: look a variable up by name and get the winning value, and
+/// the name the user gave it by.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     args: Args,
     env: HashMap<String, String>,
-    file: HashMap<String, String>,
+    file: FileValues,
+    file_path: Option<String>,
 }
 
 impl Vars {
-    pub fn new(args: Args, env: HashMap<String, String>, file: HashMap<String, String>) -> Vars {
-        Vars { args, env, file }
+    pub fn new(
+        args: Args,
+        env: HashMap<String, String>,
+        file: FileValues,
+        file_path: Option<String>,
+    ) -> Vars {
+        Vars {
+            args,
+            env,
+            file,
+            file_path,
+        }
     }
 
     /// The value of `name`, flags first, then the environment, then the file. Empty values
@@ -102,76 +146,59 @@ impl Vars {
         self.args
             .flag(name)
             .or_else(|| self.env.get(name))
-            .or_else(|| self.file.get(name))
+            .or_else(|| self.file.values.get(name))
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
     }
 
-    /// Keys of the file that are no setting at all (a typo would otherwise pass unnoticed).
-    pub fn unknown_file_keys<'a>(&'a self, known: &'a dyn Fn(&str) -> bool) -> Vec<&'a str> {
-        let mut keys: Vec<&str> = self
+    /// The name the winning value of `name` was given by, for messages: the flag, the
+    /// variable, or the file's key with its place (`kconnect.toml:3: KEY`).
+    pub fn source_of(&self, name: &str) -> String {
+        let set = |v: Option<&String>| v.is_some_and(|v| !v.trim().is_empty());
+        if set(self.args.flag(name)) {
+            if let Some((_, flag)) = FLAGS.iter().find(|(var, _)| *var == name) {
+                return flag.to_string();
+            }
+        }
+        if set(self.env.get(name)) {
+            return name.to_string();
+        }
+        match (&self.file_path, self.file.lines.get(name)) {
+            (Some(path), Some(line)) if set(self.file.values.get(name)) => {
+                format!("{path}:{line}: {name}")
+            }
+            (Some(path), None) if set(self.file.values.get(name)) => format!("{path}: {name}"),
+            _ => name.to_string(),
+        }
+    }
+
+    /// Keys of the file that are no setting at all (a typo would otherwise pass unnoticed), with
+    /// the place to show them by.
+    pub fn unknown_file_keys(&self, known: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> = self
             .file
+            .values
             .keys()
-            .map(String::as_str)
             .filter(|k| !known(k))
+            .map(|k| (self.source_of_file_key(k), k.clone()))
             .collect();
         keys.sort_unstable();
         keys
     }
-}
 
-/// Reads `--config.file`: a flat table whose keys are the variable names. Keys are matched
-/// case-insensitively; values may be strings, numbers, booleans or (for `CONNECT_RESOURCE_IDS`)
-/// a list.
-pub fn read_file(path: &Path) -> Result<HashMap<String, String>, String> {
-    let format = match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-    {
-        Some(ext) if ext == "toml" => config::FileFormat::Toml,
-        Some(ext) if ext == "yaml" || ext == "yml" => config::FileFormat::Yaml,
-        _ => {
-            return Err(format!(
-                "{}: unknown file type; name it *.toml, *.yaml or *.yml",
-                path.display()
-            ));
-        }
-    };
-    if !path.is_file() {
-        return Err(format!("{}: no such file", path.display()));
-    }
-    let table: HashMap<String, config::Value> = config::Config::builder()
-        .add_source(config::File::from(path).format(format))
-        .build()
-        .and_then(|c| c.try_deserialize())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = HashMap::new();
-    let mut problems = Vec::new();
-    for (key, value) in table {
-        let key = key.to_ascii_uppercase();
-        let text = match value.clone().into_array() {
-            Ok(items) => items
-                .into_iter()
-                .map(|v| v.into_string())
-                .collect::<Result<Vec<_>, _>>()
-                .map(|v| v.join(",")),
-            Err(_) => value.into_string(),
-        };
-        match text {
-            Ok(t) => {
-                out.insert(key, t);
-            }
-            Err(_) => problems.push(format!(
-                "{}: {key} must be a string, number or boolean, not a table",
-                path.display()
-            )),
+    fn source_of_file_key(&self, key: &str) -> String {
+        let path = self.file_path.as_deref().unwrap_or("--config.file");
+        match self.file.lines.get(key) {
+            Some(line) => format!("{path}:{line}"),
+            None => path.to_string(),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        problems.sort();
-        Err(problems.join("\n"))
+
+    /// Every variable set in the environment or the file, for spotting misspelt ones.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.env
+            .keys()
+            .chain(self.file.values.keys())
+            .map(String::as_str)
     }
 }

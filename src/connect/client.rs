@@ -1,12 +1,17 @@
 //! The HTTP client for one Connect cluster's REST API: TLS, auth, timeouts, a cap on body size,
-//! and the translation of every failure into a [`ConnectError`] with its [`Reason`].
+//! the path prefix of `CONNECT_REST_URL` kept on every request, connector names sent exactly,
+//! `Retry-After` honoured, and every failure translated into a [`ConnectError`] with its
+//! [`Reason`].
 
 use std::error::Error as StdError;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use url::Url;
 
 use super::error::{ConnectError, Reason, classify_status};
@@ -18,10 +23,24 @@ use crate::secret::Secret;
 /// The `User-Agent` every request carries, so Connect's access log shows who is calling.
 pub const USER_AGENT: &str = concat!("kconnect-exporter/", env!("CARGO_PKG_VERSION"));
 
+/// The longest `Retry-After` honoured; a larger value is taken as this (a misconfigured proxy
+/// must not silence a cluster for days).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Characters sent as they are in a path segment: RFC 3986's unreserved set. Everything else,
+/// control characters, `/`, `%`, `?`, `#` and non-ASCII included, is percent-encoded, so a
+/// connector's name reaches Connect as one segment, byte for byte.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Everything needed to talk to one cluster; built from the configuration.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
-    /// `CONNECT_REST_URL`; may carry a path prefix (a proxy in front of Connect).
+    /// `CONNECT_REST_URL`; may carry a path prefix (a proxy in front of Connect, or Confluent
+    /// Cloud's `/connect/v1/environments/…/clusters/…`).
     pub base_url: Url,
     pub timeout: Duration,
     pub basic_auth: Option<BasicAuth>,
@@ -46,15 +65,47 @@ pub struct BasicAuth {
 #[error("{0}")]
 pub struct BuildError(String);
 
-/// A client of one Connect cluster. Cheap to clone; clones share the connection pool and the
-/// request counter.
+/// What a request about one connector found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<T> {
+    Found(T),
+    /// 404: the connector is gone, or has no status yet.
+    Gone,
+    /// The connector exists but Connect cannot serve it by name: a name that cannot be written
+    /// as a URL path segment (`.`, `..`), or a 400/414 for its path (Jetty refuses some encoded
+    /// characters). Only this connector is affected.
+    Unreadable(ConnectError),
+}
+
+/// The two forms of `GET /connectors?expand=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpandForm {
+    /// `expand=status&expand=info`: Apache Connect matches each value whole.
+    Repeated,
+    /// `expand=info,status,id`: the form Confluent Cloud documents (with its `id` expansion).
+    CloudComma,
+}
+
+impl ExpandForm {
+    fn query(self) -> &'static str {
+        match self {
+            ExpandForm::Repeated => "expand=status&expand=info",
+            ExpandForm::CloudComma => "expand=info,status,id",
+        }
+    }
+}
+
+/// A client of one Connect cluster. Cheap to clone; clones share the connection pool, the
+/// request counter and the `Retry-After` gate.
 #[derive(Debug, Clone)]
 pub struct ConnectClient {
     http: reqwest::Client,
+    /// The base URL with its path ending in `/`: every request path is appended to it.
     base: Url,
     basic_auth: Option<BasicAuth>,
     max_response_bytes: usize,
     requests: Arc<AtomicU64>,
+    not_before: Arc<Mutex<Option<Instant>>>,
 }
 
 impl ConnectClient {
@@ -84,12 +135,20 @@ impl ConnectClient {
             builder = builder.identity(identity);
         }
         let http = builder.build().map_err(|e| BuildError(chain(&e)))?;
+        let mut base = settings.base_url.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        base.set_query(None);
+        base.set_fragment(None);
         Ok(ConnectClient {
             http,
-            base: settings.base_url.clone(),
+            base,
             basic_auth: settings.basic_auth.clone(),
             max_response_bytes: settings.max_response_bytes,
             requests: Arc::new(AtomicU64::new(0)),
+            not_before: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -98,88 +157,120 @@ impl ConnectClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// `GET /`.
+    /// Until when the cluster asked (429 with `Retry-After`) not to be called, if that is still
+    /// ahead.
+    pub fn throttled_until(&self) -> Option<Instant> {
+        let gate = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        gate.filter(|t| *t > Instant::now())
+    }
+
+    /// `GET /` (the URL's own path, with its trailing slash).
     pub async fn server_info(&self) -> Result<ServerInfo, ConnectError> {
-        self.get_json(&[], &[]).await
+        self.get_json(&[], "").await
     }
 
     /// `GET /connectors`.
     pub async fn connector_names(&self) -> Result<Vec<String>, ConnectError> {
-        self.get_json(&["connectors"], &[]).await
+        self.get_json(&["connectors"], "").await
     }
 
-    /// `GET /connectors?expand=status&expand=info`, in the repeated form: Apache Connect does
-    /// not split a comma-separated value. Each entry of the answer is handed to `each` as it is
-    /// parsed.
+    /// `GET /connectors?expand=…` in `form`. Each entry of the answer is handed to `each` as it
+    /// is parsed.
     pub async fn connectors_expanded<T>(
         &self,
+        form: ExpandForm,
         mut each: impl FnMut(String, Expanded) -> T,
     ) -> Result<Listing<T>, ConnectError> {
-        let query = [("expand", "status"), ("expand", "info")];
-        let (path, body) = self.get_body(&["connectors"], &query).await?;
+        let (request, body) = self.get_body(&["connectors"], form.query()).await?;
         // The JSON type tells the shape: an old Connect ignores `expand` and sends names.
         if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return decode(&path, &body).map(Listing::NamesOnly);
+            return decode(&request, &body).map(Listing::NamesOnly);
         }
         let mut de = serde_json::Deserializer::from_slice(&body);
         serde::de::DeserializeSeed::deserialize(EachEntry(&mut each), &mut de)
             .and_then(|entries| de.end().map(|()| entries))
             .map(Listing::Expanded)
-            .map_err(|e| decode_error(&path, e))
+            .map_err(|e| decode_error(&request, e))
     }
 
-    /// `GET /connectors/{name}`; `None` when the connector is gone (404).
-    pub async fn connector_info(&self, name: &str) -> Result<Option<ConnectorInfo>, ConnectError> {
-        absent_on_404(self.get_json(&["connectors", name], &[]).await)
+    /// `GET /connectors/{name}`.
+    pub async fn connector_info(&self, name: &str) -> Result<Lookup<ConnectorInfo>, ConnectError> {
+        self.lookup(&["connectors", name]).await
     }
 
-    /// `GET /connectors/{name}/status`; `None` when the connector is gone or has no status yet.
+    /// `GET /connectors/{name}/status`.
     pub async fn connector_status(
         &self,
         name: &str,
-    ) -> Result<Option<ConnectorStatus>, ConnectError> {
-        absent_on_404(self.get_json(&["connectors", name, "status"], &[]).await)
+    ) -> Result<Lookup<ConnectorStatus>, ConnectError> {
+        self.lookup(&["connectors", name, "status"]).await
     }
 
-    /// `GET /connectors/{name}/tasks`; `None` when the connector is gone.
-    pub async fn connector_tasks(&self, name: &str) -> Result<Option<Vec<TaskInfo>>, ConnectError> {
-        absent_on_404(self.get_json(&["connectors", name, "tasks"], &[]).await)
+    /// `GET /connectors/{name}/tasks`.
+    pub async fn connector_tasks(&self, name: &str) -> Result<Lookup<Vec<TaskInfo>>, ConnectError> {
+        self.lookup(&["connectors", name, "tasks"]).await
     }
 
     async fn get_json<T: DeserializeOwned>(
         &self,
         segments: &[&str],
-        query: &[(&str, &str)],
+        query: &str,
     ) -> Result<T, ConnectError> {
-        let (path, body) = self.get_body(segments, query).await?;
-        decode(&path, &body)
+        let (request, body) = self.get_body(segments, query).await?;
+        decode(&request, &body)
     }
 
-    /// Sends one GET and reads the whole body (up to the cap). Returns the request's path for
-    /// error messages: the path only, never the URL, which may carry credentials.
+    /// A GET about one connector: what only that connector suffers from is told apart from what
+    /// fails the whole observation.
+    async fn lookup<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<Lookup<T>, ConnectError> {
+        if let Err(e) = self.url(segments, "") {
+            return Ok(Lookup::Unreadable(e));
+        }
+        match self.get_json(segments, "").await {
+            Ok(v) => Ok(Lookup::Found(v)),
+            Err(e) if e.status == Some(404) => Ok(Lookup::Gone),
+            Err(e) if matches!(e.status, Some(400 | 414)) => Ok(Lookup::Unreadable(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends one GET and reads the whole body (up to the cap). Returns the request (method and
+    /// path, never the URL, which may carry credentials) for error messages.
     async fn get_body(
         &self,
         segments: &[&str],
-        query: &[(&str, &str)],
+        query: &str,
     ) -> Result<(String, Vec<u8>), ConnectError> {
-        let url = self.url(segments, query);
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        let mut request = self.http.get(url).header("accept", "application/json");
+        let (url, request) = self.url(segments, query)?;
+        if let Some(until) = self.throttled_until() {
+            return Err(ConnectError::new(
+                Reason::RateLimited,
+                request,
+                format!(
+                    "not sent: the cluster asked to wait (Retry-After) another {} s",
+                    until.saturating_duration_since(Instant::now()).as_secs() + 1
+                ),
+            ));
+        }
+        let mut builder = self.http.get(url).header("accept", "application/json");
         if let Some(auth) = &self.basic_auth {
-            request = request.basic_auth(&auth.user, Some(auth.password.expose()));
+            builder = builder.basic_auth(&auth.user, Some(auth.password.expose()));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut response = request
+        let mut response = builder
             .send()
             .await
-            .map_err(|e| transport_error(&path, &e))?;
+            .map_err(|e| transport_error(&request, &e))?;
         let status = response.status();
+        if status.as_u16() == 429 {
+            self.hold_off(response.headers());
+        }
         if let Some(len) = response.content_length() {
             if len > self.max_response_bytes as u64 {
-                return Err(self.too_large(&path, status.as_u16()));
+                return Err(self.too_large(&request, status.as_u16()));
             }
         }
         let mut body = Vec::with_capacity(
@@ -191,30 +282,47 @@ impl ConnectClient {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| transport_error(&path, &e))?
+            .map_err(|e| transport_error(&request, &e))?
         {
             if body.len() + chunk.len() > self.max_response_bytes {
-                return Err(self.too_large(&path, status.as_u16()));
+                return Err(self.too_large(&request, status.as_u16()));
             }
             body.extend_from_slice(&chunk);
         }
         if !status.is_success() {
             let message = error_message(&body);
             let reason = classify_status(status.as_u16(), &message);
-            return Err(ConnectError::new(
-                reason,
-                path,
-                format!("HTTP {}: {message}", status.as_u16()),
-            )
-            .with_status(status.as_u16()));
+            let code = format!("HTTP {}", status.as_u16());
+            // Jetty's own pages already say `HTTP 404 Not Found`.
+            let detail = if message.is_empty() {
+                code
+            } else if message.starts_with(&code) {
+                message
+            } else {
+                format!("{code}: {message}")
+            };
+            return Err(ConnectError::new(reason, request, detail).with_status(status.as_u16()));
         }
-        Ok((path, body))
+        Ok((request, body))
     }
 
-    fn too_large(&self, path: &str, status: u16) -> ConnectError {
+    /// Remembers the wait a 429 asks for: `Retry-After` (seconds or an HTTP date), else
+    /// Confluent Cloud's `X-RateLimit-Reset` (seconds until the window resets).
+    fn hold_off(&self, headers: &HeaderMap) {
+        let Some(wait) = retry_after(headers) else {
+            return;
+        };
+        let until = Instant::now() + wait.min(MAX_RETRY_AFTER);
+        let mut gate = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        if gate.is_none_or(|t| t < until) {
+            *gate = Some(until);
+        }
+    }
+
+    fn too_large(&self, request: &str, status: u16) -> ConnectError {
         ConnectError::new(
             Reason::TooLarge,
-            path,
+            request,
             format!(
                 "response body exceeds {} bytes (raise --connect.max-response-bytes)",
                 self.max_response_bytes
@@ -223,55 +331,90 @@ impl ConnectClient {
         .with_status(status)
     }
 
-    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut url = self.base.clone();
-        {
-            // The url crate percent-encodes each segment, so a connector named `a/b "c"` stays
-            // one segment.
-            let mut path = url
-                .path_segments_mut()
-                .expect("CONNECT_REST_URL was validated to be an http(s) URL, which has a path");
-            path.pop_if_empty();
-            path.extend(segments);
+    /// The URL of `segments` under the base path, each segment percent-encoded whole, and the
+    /// request as errors show it. A segment the URL standard would rewrite (`.` and `..`, which
+    /// it resolves as dot segments) cannot be sent and is refused here.
+    fn url(&self, segments: &[&str], query: &str) -> Result<(Url, String), ConnectError> {
+        let mut path = self.base.path().to_string();
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                path.push('/');
+            }
+            path.extend(utf8_percent_encode(segment, SEGMENT));
         }
-        if query.is_empty() {
-            url.set_query(None);
+        let request = if query.is_empty() {
+            format!("GET {path}")
         } else {
-            url.query_pairs_mut().clear().extend_pairs(query);
+            format!("GET {path}?{query}")
+        };
+        let mut url = self.base.clone();
+        url.set_path(&path);
+        url.set_query((!query.is_empty()).then_some(query));
+        if url.path() != path {
+            return Err(ConnectError::new(
+                Reason::UnexpectedStatus,
+                request,
+                "this name cannot be written as a URL path segment (the URL standard resolves \
+                 `.` and `..`), so Connect cannot be asked about it by name",
+            ));
         }
-        url
+        Ok((url, request))
     }
 }
 
-fn absent_on_404<T>(result: Result<T, ConnectError>) -> Result<Option<T>, ConnectError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.status == Some(404) => Ok(None),
-        Err(e) => Err(e),
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(v) = text("retry-after") {
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Ok(at) = httpdate::parse_http_date(v) {
+            return Some(
+                at.duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default(),
+            );
+        }
     }
+    text("x-ratelimit-reset")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
 }
 
-fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ConnectError> {
-    serde_json::from_slice(body).map_err(|e| decode_error(path, e))
+fn decode<T: DeserializeOwned>(request: &str, body: &[u8]) -> Result<T, ConnectError> {
+    serde_json::from_slice(body).map_err(|e| decode_error(request, e))
 }
 
-fn decode_error(path: &str, e: serde_json::Error) -> ConnectError {
+fn decode_error(request: &str, e: serde_json::Error) -> ConnectError {
     ConnectError::new(
         Reason::Decode,
-        path,
+        request,
         format!("unexpected response body: {e}"),
     )
 }
 
-/// Connect's error body is `{"error_code": n, "message": "…"}`; the basic-auth extension and
-/// proxies send plain text or HTML instead.
+/// Connect's error body is `{"error_code": n, "message": "…"}`, Confluent Cloud's
+/// `{"error": {"code": n, "message": "…"}}`; the basic-auth extension and proxies send plain
+/// text or HTML instead.
 fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        message: Option<String>,
+    }
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         message: Option<String>,
+        error: Option<Inner>,
     }
-    if let Ok(ErrorBody { message: Some(m) }) = serde_json::from_slice::<ErrorBody>(body) {
-        return m;
+    if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
+        if let Some(m) = b.message.or(b.error.and_then(|e| e.message)) {
+            return m;
+        }
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -282,7 +425,7 @@ fn error_message(body: &[u8]) -> String {
     short
 }
 
-fn transport_error(path: &str, e: &reqwest::Error) -> ConnectError {
+fn transport_error(request: &str, e: &reqwest::Error) -> ConnectError {
     let reason = if e.is_timeout() {
         Reason::Timeout
     } else if is_tls(e) {
@@ -290,7 +433,7 @@ fn transport_error(path: &str, e: &reqwest::Error) -> ConnectError {
     } else {
         Reason::Connect
     };
-    ConnectError::new(reason, path, chain(e))
+    ConnectError::new(reason, request, chain(e))
 }
 
 fn is_tls(e: &(dyn StdError + 'static)) -> bool {
@@ -359,33 +502,84 @@ mod tests {
         .expect("client builds")
     }
 
-    #[test]
-    fn names_are_one_percent_encoded_segment_under_any_prefix() {
-        let c = client("http://connect:8083/proxy/");
-        let url = c.url(&["connectors", "a/b \"c\"?#%", "status"], &[]);
-        assert_eq!(
-            url.as_str(),
-            "http://connect:8083/proxy/connectors/a%2Fb%20%22c%22%3F%23%25/status"
-        );
-        let c = client("http://connect:8083");
-        let url = c.url(&["connectors"], &[("expand", "status"), ("expand", "info")]);
-        assert_eq!(
-            url.as_str(),
-            "http://connect:8083/connectors?expand=status&expand=info"
-        );
-        assert_eq!(c.url(&[], &[]).as_str(), "http://connect:8083/");
+    fn path_of(c: &ConnectClient, segments: &[&str], query: &str) -> String {
+        let (url, _) = c.url(segments, query).expect("addressable");
+        url[url::Position::BeforePath..].to_string()
     }
 
     #[test]
-    fn error_messages_come_from_connect_json_or_text() {
+    fn every_name_is_one_exact_segment_under_any_prefix() {
+        for base in ["http://connect:8083/proxy/", "http://connect:8083/proxy"] {
+            let c = client(base);
+            assert_eq!(path_of(&c, &[], ""), "/proxy/");
+            assert_eq!(path_of(&c, &["connectors"], ""), "/proxy/connectors");
+            for (name, sent) in [
+                ("a/b \"c\"?#%", "a%2Fb%20%22c%22%3F%23%25"),
+                ("tab\there", "tab%09here"),
+                ("line\nfeed\r", "line%0Afeed%0D"),
+                ("dots.in.name", "dots.in.name"),
+                ("...", "..."),
+                ("naïve-ü", "na%C3%AFve-%C3%BC"),
+                ("%2e%2E", "%252e%252E"),
+            ] {
+                assert_eq!(
+                    path_of(&c, &["connectors", name, "status"], ""),
+                    format!("/proxy/connectors/{sent}/status"),
+                    "{name:?}"
+                );
+            }
+        }
+        let c = client("http://connect:8083");
+        assert_eq!(
+            path_of(&c, &["connectors"], ExpandForm::Repeated.query()),
+            "/connectors?expand=status&expand=info"
+        );
+        assert_eq!(
+            path_of(&c, &["connectors"], ExpandForm::CloudComma.query()),
+            "/connectors?expand=info,status,id"
+        );
+        assert_eq!(path_of(&c, &[], ""), "/");
+    }
+
+    #[test]
+    fn dot_names_cannot_be_addressed() {
+        let c = client("http://connect:8083/");
+        for name in [".", ".."] {
+            let e = c.url(&["connectors", name], "").unwrap_err();
+            assert_eq!(e.request, format!("GET /connectors/{name}"));
+            assert_eq!(e.reason, Reason::UnexpectedStatus);
+        }
+    }
+
+    #[test]
+    fn error_messages_come_from_connect_or_cloud_json_or_text() {
         assert_eq!(
             error_message(br#"{"error_code":409,"message":"stale configuration"}"#),
             "stale configuration"
+        );
+        assert_eq!(
+            error_message(br#"{"error":{"code":404,"message":"connector not found"}}"#),
+            "connector not found"
         );
         assert_eq!(
             error_message(b"User cannot access the resource.\n"),
             "User cannot access the resource."
         );
         assert_eq!(error_message(&[b'x'; 300]).chars().count(), 201);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_rate_limit_reset() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("x-ratelimit-reset", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert("retry-after", "30".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(30)));
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
     }
 }

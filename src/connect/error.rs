@@ -81,22 +81,23 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A failed request: the reason, the path that failed (never the full URL, which could hold
-/// credentials), the HTTP status when there was one, and a human-readable detail.
+/// A failed request: the reason, the request that failed (`GET /connectors`: the method and
+/// path only, never the full URL, which could hold credentials; or a managed service's operation
+/// name), the HTTP status when there was one, and a human-readable detail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason} on GET {path}: {detail}")]
+#[error("{reason} on {request}: {detail}")]
 pub struct ConnectError {
     pub reason: Reason,
-    pub path: String,
+    pub request: String,
     pub status: Option<u16>,
     pub detail: String,
 }
 
 impl ConnectError {
-    pub fn new(reason: Reason, path: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(reason: Reason, request: impl Into<String>, detail: impl Into<String>) -> Self {
         ConnectError {
             reason,
-            path: path.into(),
+            request: request.into(),
             status: None,
             detail: detail.into(),
         }

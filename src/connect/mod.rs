@@ -5,7 +5,9 @@ mod client;
 mod error;
 mod model;
 
-pub use client::{BasicAuth, BuildError, ClientSettings, ConnectClient, USER_AGENT};
+pub use client::{
+    BasicAuth, BuildError, ClientSettings, ConnectClient, ExpandForm, Lookup, USER_AGENT,
+};
 pub use error::{ConnectError, Reason, classify_status};
 pub use model::{
     ConnectorConfig, ConnectorInfo, ConnectorStatus, Expanded, Listing, ServerInfo, State,

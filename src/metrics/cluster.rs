@@ -173,6 +173,20 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
 
     let mut m = family(
         enc,
+        "kconnect_observation_last_attempt_timestamp_seconds",
+        "When the latest observation of the cluster finished, successful or not, in seconds since the Unix epoch.",
+        MetricType::Gauge,
+    )?;
+    for s in &observed {
+        gauge_sample(
+            &mut m,
+            &[(CLUSTER, s.cluster.id.as_str())],
+            unix_seconds(s.observed_at),
+        )?;
+    }
+
+    let mut m = family(
+        enc,
         "kconnect_observation_connectors_skipped",
         "Connectors that were listed but gone (404) before their details were read; they are left out of that observation.",
         MetricType::Counter,
@@ -234,6 +248,16 @@ fn encode_views(
         for (state, n) in view.tasks_by_state() {
             gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
         }
+    }
+
+    let mut m = family(
+        enc,
+        "kconnect_observation_connectors_unreadable",
+        "Connectors the cluster lists but cannot serve by name (a 400 for their path, or a name such as `..`), so their state is not shown.",
+        MetricType::Gauge,
+    )?;
+    for (id, view) in views {
+        gauge_sample(&mut m, &[(CLUSTER, *id)], view.unreadable)?;
     }
 
     let by_worker: Vec<_> = views.iter().map(|(id, v)| (*id, v.by_worker())).collect();

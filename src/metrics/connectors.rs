@@ -1,4 +1,4 @@
-//! The per-connector and per-task families, written as text directly.
+//! The per-connector and per-task families, written as text directly, a piece at a time.
 //!
 //! They are nearly all of the exposition (at 10,000 connectors × 3 tasks, 280,000 of ~296,000
 //! series), and every series of a connector repeats the same `connect_cluster` and `connector`
@@ -6,86 +6,293 @@
 //! here each connector's labels are escaped once and its series are appended from that prefix,
 //! which makes encoding several times faster (BENCHMARKS.md). The output is the same text the
 //! library would write: the golden files in `tests/golden/` hold both.
+//!
+//! [`ConnectorText`] is a cursor over (family, cluster, connector): each call writes the next
+//! piece of about [`CHUNK`] bytes, so a scrape is encoded as it is sent, without a thread or the
+//! whole text held for it.
 
-use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use super::Format;
 use crate::connect::State;
-use crate::observe::ClusterView;
+use crate::observe::{Connector, Snapshot};
 
-/// Flush to the writer once this much is buffered, so that encoding into a compressor never
-/// holds the whole text.
-const CHUNK: usize = 64 * 1024;
+/// The size of the pieces [`ConnectorText::fill`] writes.
+pub const CHUNK: usize = 64 * 1024;
 
 enum Kind {
     Gauge,
     Info,
 }
 
-struct Out<'w, W: fmt::Write> {
-    out: &'w mut W,
-    buf: String,
-    format: Format,
+/// What a family's writer gets for one connector.
+struct Out<'a> {
+    buf: &'a mut String,
+    /// A reusable buffer for per-task label prefixes.
+    scratch: &'a mut String,
+    /// `connect_cluster="…",connector="…"`, escaped.
+    prefix: &'a str,
 }
 
-impl<W: fmt::Write> Out<'_, W> {
-    fn family(&mut self, name: &str, help: &str, kind: Kind) -> fmt::Result {
-        self.flush_if_full()?;
-        let (shown, kind) = match (kind, self.format) {
-            (Kind::Gauge, _) => (name.to_string(), "gauge"),
-            (Kind::Info, Format::OpenMetrics) => (name.to_string(), "info"),
-            (Kind::Info, Format::Text) => (format!("{name}_info"), "gauge"),
-        };
-        write!(self.buf, "# HELP {shown} {help}\n# TYPE {shown} {kind}\n")
+impl Out<'_> {
+    /// `name{prefix,extra} value`; `extra` is `(label, raw value)`.
+    fn sample(&mut self, name: &str, extra: &[(&str, &str)], value: u64) {
+        let prefix = self.prefix;
+        sample(self.buf, name, prefix, extra, value);
     }
+}
 
-    /// `name{prefix,extra} value`: `prefix` is already escaped; `extra` is `(label, raw value)`.
-    fn sample(
-        &mut self,
-        name: &str,
-        prefix: &str,
-        extra: &[(&str, &str)],
-        value: u64,
-    ) -> fmt::Result {
-        self.buf.push_str(name);
-        self.buf.push('{');
-        self.buf.push_str(prefix);
-        for (label, v) in extra {
-            self.buf.push(',');
-            self.buf.push_str(label);
-            self.buf.push_str("=\"");
-            escape_into(&mut self.buf, v);
-            self.buf.push('"');
+fn sample(buf: &mut String, name: &str, prefix: &str, extra: &[(&str, &str)], value: u64) {
+    buf.push_str(name);
+    buf.push('{');
+    buf.push_str(prefix);
+    for (label, v) in extra {
+        buf.push(',');
+        buf.push_str(label);
+        buf.push_str("=\"");
+        escape_into(buf, v);
+        buf.push('"');
+    }
+    buf.push_str("} ");
+    push_u64(buf, value);
+    buf.push('\n');
+}
+
+/// `name{prefix tail} value`, both already escaped.
+fn sample_raw(buf: &mut String, name: &str, prefix: &str, tail: &str, value: u64) {
+    buf.push_str(name);
+    buf.push('{');
+    buf.push_str(prefix);
+    buf.push_str(tail);
+    buf.push_str("} ");
+    push_u64(buf, value);
+    buf.push('\n');
+}
+
+/// One per-connector family: its header and how one connector's series are written.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    kind: Kind,
+    write: fn(&mut Out<'_>, &Connector),
+}
+
+/// The families in exposition order.
+const FAMILIES: [Family; 8] = [
+    Family {
+        name: "kconnect_connector_state",
+        help: "The connector's state: one series per state, 1 for the current one, 0 for the others.",
+        kind: Kind::Gauge,
+        write: |o, c| state_set(o.buf, "kconnect_connector_state", o.prefix, &c.state),
+    },
+    Family {
+        name: "kconnect_connector",
+        help: "The connector's type, class and the worker running it; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            let class = c.class.as_deref().unwrap_or("");
+            o.sample(
+                "kconnect_connector_info",
+                &[
+                    ("type", &c.kind),
+                    ("class", class),
+                    ("worker_id", &c.worker_id),
+                ],
+                1,
+            )
+        },
+    },
+    Family {
+        name: "kconnect_connector_tasks",
+        help: "How many tasks the connector has.",
+        kind: Kind::Gauge,
+        write: |o, c| o.sample("kconnect_connector_tasks", &[], c.task_count as u64),
+    },
+    Family {
+        name: "kconnect_connector_tasks_max",
+        help: "The connector's tasks.max setting; absent when it has none.",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            if let Some(max) = c.tasks_max {
+                o.sample("kconnect_connector_tasks_max", &[], u64::from(max));
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_failure",
+        help: "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            if let Some(e) = &c.exception {
+                o.sample("kconnect_connector_failure_info", &[("exception", e)], 1);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_task_state",
+        help: "The task's state: one series per state, 1 for the current one, 0 for the others.",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            for t in &c.tasks {
+                task_prefix(o.scratch, o.prefix, t.id);
+                state_set(o.buf, "kconnect_task_state", o.scratch, &t.state);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_task",
+        help: "The worker running the task; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            for t in &c.tasks {
+                task_prefix(o.scratch, o.prefix, t.id);
+                sample(
+                    o.buf,
+                    "kconnect_task_info",
+                    o.scratch,
+                    &[("worker_id", &t.worker_id)],
+                    1,
+                );
+            }
+        },
+    },
+    Family {
+        name: "kconnect_task_failure",
+        help: "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            for t in &c.tasks {
+                if let Some(e) = &t.exception {
+                    task_prefix(o.scratch, o.prefix, t.id);
+                    sample(
+                        o.buf,
+                        "kconnect_task_failure_info",
+                        o.scratch,
+                        &[("exception", e)],
+                        1,
+                    );
+                }
+            }
+        },
+    },
+];
+
+/// A task's `connect_cluster="…",connector="…",task="…"`.
+fn task_prefix(out: &mut String, prefix: &str, id: u32) {
+    out.clear();
+    out.push_str(prefix);
+    out.push_str(",task=\"");
+    push_u64(out, u64::from(id));
+    out.push('"');
+}
+
+/// The connector and task families of the given snapshots (each one a successful observation),
+/// written piece by piece.
+pub struct ConnectorText {
+    snapshots: Vec<Arc<Snapshot>>,
+    /// `connect_cluster="…",connector="…"` of every connector, escaped once, per snapshot;
+    /// made on the first call.
+    prefixes: Vec<Vec<String>>,
+    format: Format,
+    family: usize,
+    cluster: usize,
+    connector: usize,
+    header_written: bool,
+    scratch: String,
+}
+
+impl ConnectorText {
+    pub fn new(snapshots: Vec<Arc<Snapshot>>, format: Format) -> ConnectorText {
+        ConnectorText {
+            snapshots,
+            prefixes: Vec::new(),
+            format,
+            family: 0,
+            cluster: 0,
+            connector: 0,
+            header_written: false,
+            scratch: String::new(),
         }
-        self.buf.push_str("} ");
-        push_u64(&mut self.buf, value);
-        self.buf.push('\n');
-        self.flush_if_full()
     }
 
-    /// `name{prefix tail} value`, both already escaped.
-    fn sample_raw(&mut self, name: &str, prefix: &str, tail: &str, value: u64) -> fmt::Result {
-        self.buf.push_str(name);
-        self.buf.push('{');
-        self.buf.push_str(prefix);
-        self.buf.push_str(tail);
-        self.buf.push_str("} ");
-        push_u64(&mut self.buf, value);
-        self.buf.push('\n');
-        self.flush_if_full()
-    }
-
-    fn flush_if_full(&mut self) -> fmt::Result {
-        if self.buf.len() >= CHUNK {
-            self.flush()?;
+    /// Appends the next piece to `buf`, until `buf` holds at least [`CHUNK`] bytes or the end is
+    /// reached. Returns false once everything has been written.
+    pub fn fill(&mut self, buf: &mut String) -> bool {
+        if self.snapshots.is_empty() {
+            return false;
         }
-        Ok(())
+        if self.prefixes.is_empty() {
+            self.prefixes = self.snapshots.iter().map(|s| prefixes(s)).collect();
+        }
+        while buf.len() < CHUNK {
+            let Some(family) = FAMILIES.get(self.family) else {
+                return false;
+            };
+            if !self.header_written {
+                header(buf, family, self.format);
+                self.header_written = true;
+            }
+            let Some(snapshot) = self.snapshots.get(self.cluster) else {
+                self.family += 1;
+                self.cluster = 0;
+                self.header_written = false;
+                continue;
+            };
+            let connectors = match &snapshot.outcome {
+                Ok(view) => view.connectors.as_slice(),
+                Err(_) => &[],
+            };
+            let Some(connector) = connectors.get(self.connector) else {
+                self.cluster += 1;
+                self.connector = 0;
+                continue;
+            };
+            let mut out = Out {
+                buf,
+                scratch: &mut self.scratch,
+                prefix: &self.prefixes[self.cluster][self.connector],
+            };
+            (family.write)(&mut out, connector);
+            self.connector += 1;
+        }
+        true
     }
+}
 
-    fn flush(&mut self) -> fmt::Result {
-        self.out.write_str(&self.buf)?;
-        self.buf.clear();
-        Ok(())
+fn prefixes(snapshot: &Snapshot) -> Vec<String> {
+    let id = snapshot.cluster.id.as_str();
+    let Ok(view) = &snapshot.outcome else {
+        return Vec::new();
+    };
+    view.connectors
+        .iter()
+        .map(|c| {
+            let mut p = String::with_capacity(40 + id.len() + c.name.len());
+            p.push_str("connect_cluster=\"");
+            escape_into(&mut p, id);
+            p.push_str("\",connector=\"");
+            escape_into(&mut p, &c.name);
+            p.push('"');
+            p
+        })
+        .collect()
+}
+
+fn header(buf: &mut String, family: &Family, format: Format) {
+    let (suffix, kind) = match (&family.kind, format) {
+        (Kind::Gauge, _) => ("", "gauge"),
+        (Kind::Info, Format::OpenMetrics) => ("", "info"),
+        (Kind::Info, Format::Text) => ("_info", "gauge"),
+    };
+    for (what, text) in [("HELP", family.help), ("TYPE", kind)] {
+        buf.push_str("# ");
+        buf.push_str(what);
+        buf.push(' ');
+        buf.push_str(family.name);
+        buf.push_str(suffix);
+        buf.push(' ');
+        buf.push_str(text);
+        buf.push('\n');
     }
 }
 
@@ -120,161 +327,6 @@ fn escape_into(buf: &mut String, value: &str) {
     }
 }
 
-/// Writes the connector and task families of every successfully observed cluster.
-pub(super) fn encode(
-    out: &mut impl fmt::Write,
-    views: &[(&str, &ClusterView)],
-    format: Format,
-) -> fmt::Result {
-    if views.is_empty() {
-        return Ok(());
-    }
-    // `connect_cluster="…",connector="…"` of every connector, escaped once.
-    let prefixes: Vec<Vec<String>> = views
-        .iter()
-        .map(|(id, view)| {
-            view.connectors
-                .iter()
-                .map(|c| {
-                    let mut p = String::with_capacity(40 + id.len() + c.name.len());
-                    p.push_str("connect_cluster=\"");
-                    escape_into(&mut p, id);
-                    p.push_str("\",connector=\"");
-                    escape_into(&mut p, &c.name);
-                    p.push('"');
-                    p
-                })
-                .collect()
-        })
-        .collect();
-    let connectors = || {
-        views
-            .iter()
-            .zip(&prefixes)
-            .flat_map(|((_, view), prefixes)| {
-                view.connectors
-                    .iter()
-                    .zip(prefixes.iter().map(String::as_str))
-            })
-    };
-    let mut o = Out {
-        out,
-        buf: String::with_capacity(CHUNK + 4096),
-        format,
-    };
-
-    o.family(
-        "kconnect_connector_state",
-        "The connector's state: one series per state, 1 for the current one, 0 for the others.",
-        Kind::Gauge,
-    )?;
-    for (c, prefix) in connectors() {
-        state_set(&mut o, "kconnect_connector_state", prefix, &c.state)?;
-    }
-    o.family(
-        "kconnect_connector",
-        "The connector's type, class and the worker running it; always 1.",
-        Kind::Info,
-    )?;
-    for (c, prefix) in connectors() {
-        let class = c.class.as_deref().unwrap_or("");
-        o.sample(
-            "kconnect_connector_info",
-            prefix,
-            &[
-                ("type", &c.kind),
-                ("class", class),
-                ("worker_id", &c.worker_id),
-            ],
-            1,
-        )?;
-    }
-    o.family(
-        "kconnect_connector_tasks",
-        "How many tasks the connector has.",
-        Kind::Gauge,
-    )?;
-    for (c, prefix) in connectors() {
-        o.sample("kconnect_connector_tasks", prefix, &[], c.task_count as u64)?;
-    }
-    o.family(
-        "kconnect_connector_tasks_max",
-        "The connector's tasks.max setting; absent when it has none.",
-        Kind::Gauge,
-    )?;
-    for (c, prefix) in connectors() {
-        if let Some(max) = c.tasks_max {
-            o.sample("kconnect_connector_tasks_max", prefix, &[], u64::from(max))?;
-        }
-    }
-    o.family(
-        "kconnect_connector_failure",
-        "The exception class of the trace Connect reports for the connector; present only while it has one; always 1.",
-        Kind::Info,
-    )?;
-    for (c, prefix) in connectors() {
-        if let Some(e) = &c.exception {
-            o.sample(
-                "kconnect_connector_failure_info",
-                prefix,
-                &[("exception", e)],
-                1,
-            )?;
-        }
-    }
-
-    // Each task's `connect_cluster="…",connector="…",task="…"`, rendered once per family.
-    let mut task = String::new();
-    let task_prefix = |task: &mut String, prefix: &str, id: u32| {
-        task.clear();
-        task.push_str(prefix);
-        task.push_str(",task=\"");
-        push_u64(task, u64::from(id));
-        task.push('"');
-    };
-    o.family(
-        "kconnect_task_state",
-        "The task's state: one series per state, 1 for the current one, 0 for the others.",
-        Kind::Gauge,
-    )?;
-    for (c, prefix) in connectors() {
-        for t in &c.tasks {
-            task_prefix(&mut task, prefix, t.id);
-            state_set(&mut o, "kconnect_task_state", &task, &t.state)?;
-        }
-    }
-    o.family(
-        "kconnect_task",
-        "The worker running the task; always 1.",
-        Kind::Info,
-    )?;
-    for (c, prefix) in connectors() {
-        for t in &c.tasks {
-            task_prefix(&mut task, prefix, t.id);
-            o.sample(
-                "kconnect_task_info",
-                &task,
-                &[("worker_id", &t.worker_id)],
-                1,
-            )?;
-        }
-    }
-    o.family(
-        "kconnect_task_failure",
-        "The exception class of the trace Connect reports for the task; present only while it has one; always 1.",
-        Kind::Info,
-    )?;
-    for (c, prefix) in connectors() {
-        for t in &c.tasks {
-            if let Some(e) = &t.exception {
-                task_prefix(&mut task, prefix, t.id);
-                o.sample("kconnect_task_failure_info", &task, &[("exception", e)], 1)?;
-            }
-        }
-    }
-    o.flush()
-}
-
 /// `,state="…"` of every known state, in [`State::KNOWN`] order.
 const STATE_TAILS: [&str; 6] = [
     ",state=\"UNASSIGNED\"",
@@ -287,17 +339,11 @@ const STATE_TAILS: [&str; 6] = [
 
 /// One series per known state, 1 for `current` and 0 for the rest, and one more for `current`
 /// when it is a state this exporter does not know. `prefix` holds every other label, escaped.
-fn state_set<W: fmt::Write>(
-    o: &mut Out<'_, W>,
-    name: &str,
-    prefix: &str,
-    current: &State,
-) -> fmt::Result {
+fn state_set(buf: &mut String, name: &str, prefix: &str, current: &State) {
     for (state, tail) in State::KNOWN.iter().zip(STATE_TAILS) {
-        o.sample_raw(name, prefix, tail, u64::from(state == current))?;
+        sample_raw(buf, name, prefix, tail, u64::from(state == current));
     }
     if let State::Other(s) = current {
-        o.sample(name, prefix, &[("state", s)], 1)?;
+        sample(buf, name, prefix, &[("state", s)], 1);
     }
-    Ok(())
 }

@@ -4,24 +4,24 @@
 
 mod cluster;
 mod connectors;
+mod gzip;
 mod process;
 
 use std::fmt;
-use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::observe::{ClusterHandle, ClusterMeta, ClusterView, Snapshot};
+use crate::observe::{ClusterHandle, ClusterMeta, Snapshot};
+
+pub use connectors::CHUNK;
 
 /// The exporter's version and the commit it was built from (`KCONNECT_BUILD_REVISION` at build
 /// time, `unknown` otherwise).
@@ -72,34 +72,68 @@ impl Format {
 /// every scrape and is encoded per request; it is a few dozen lines. The clusters' part changes only
 /// when an observation publishes a snapshot, and at thousands of connectors it is megabytes: its
 /// gzip is built once per set of snapshots and shared by every scrape until the next observation.
+///
+/// A snapshot older than `stale_after` is shown as a failed observation (reason `deadline`): the
+/// observer is due to have published a newer one long before, so its states are not current.
 #[derive(Debug)]
 pub struct Exposition {
     head: Registry,
     clusters: Vec<ClusterHandle>,
     scrapes: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+    stale_after: Duration,
     gzipped: Mutex<Option<GzipCache>>,
 }
 
-/// The gzip of the clusters' part, per format, for the snapshots in `key`.
+/// Which snapshot each cluster shows, and whether it is shown as stale.
+type Key = Vec<Option<(Arc<Snapshot>, bool)>>;
+
+fn same_key(a: &Key, b: &Key) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Some((x, sx)), Some((y, sy))) => Arc::ptr_eq(x, y) && sx == sy,
+            (None, None) => true,
+            _ => false,
+        })
+}
+
+/// The compressed clusters' part, per format, for the snapshots in `key`.
 #[derive(Debug)]
 struct GzipCache {
-    key: Vec<Option<Arc<Snapshot>>>,
-    open_metrics: Option<Bytes>,
-    text: Option<Bytes>,
+    key: Key,
+    open_metrics: Option<gzip::Part>,
+    text: Option<gzip::Part>,
+}
+
+/// The snapshot each cluster shows at one moment.
+#[derive(Debug, Clone)]
+struct Shown {
+    meta: Arc<ClusterMeta>,
+    snapshot: Option<Arc<Snapshot>>,
+    /// The published snapshot and whether it is shown as stale: what the gzip cache is keyed
+    /// by (holding it, so that its address cannot be reused by another).
+    key: Option<(Arc<Snapshot>, bool)>,
 }
 
 impl Exposition {
-    pub fn new(clusters: Vec<ClusterHandle>, interval: Duration) -> Exposition {
+    /// The exposition of `clusters`, observed every `interval` with `timeout` per observation.
+    pub fn new(clusters: Vec<ClusterHandle>, interval: Duration, timeout: Duration) -> Exposition {
         let scrapes = Arc::new(AtomicU64::new(0));
+        let refused = Arc::new(AtomicU64::new(0));
         let mut head = Registry::default();
         head.register_collector(Box::new(HeadCollector {
             interval,
             scrapes: scrapes.clone(),
+            refused: refused.clone(),
         }));
         Exposition {
             head,
             clusters,
             scrapes,
+            refused,
+            // A snapshot is due every interval and an observation may take up to its timeout;
+            // one more interval of slack keeps a busy machine from flapping.
+            stale_after: interval * 2 + timeout,
             gzipped: Mutex::new(None),
         }
     }
@@ -109,40 +143,49 @@ impl Exposition {
         self.scrapes.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one scrape refused because `--web.max-requests` uncompressed scrapes were in
+    /// flight.
+    pub fn record_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The whole exposition as text.
     pub fn encode(&self, format: Format) -> String {
-        let mut out = String::with_capacity(64 * 1024);
-        self.encode_into(format, &mut out)
+        self.text(format).collect()
+    }
+
+    /// The whole exposition as text, in pieces of about [`CHUNK`] bytes, each encoded when it
+    /// is asked for.
+    pub fn text(&self, format: Format) -> TextBody {
+        let shown = self.shown();
+        let mut first = String::new();
+        encode_registry(&mut first, &self.head, format)
+            .and_then(|()| encode_cluster_families(&mut first, &shown, format))
             .expect("encoding into a String cannot fail");
-        out
+        TextBody {
+            first: Some(first),
+            connectors: connectors::ConnectorText::new(up(&shown), format),
+            end: (format == Format::OpenMetrics).then_some("# EOF\n"),
+        }
     }
 
-    /// The whole exposition, written to `out` piece by piece; an error from `out` (a scraper
-    /// that went away) stops it.
-    pub fn encode_into(&self, format: Format, out: &mut impl fmt::Write) -> fmt::Result {
-        encode_registry(out, &self.head, format)?;
-        encode_clusters(out, &self.latest(), format)
-    }
-
-    /// The whole exposition, gzipped, as two gzip members (RFC 1952 allows a sequence; Go's
-    /// reader, which Prometheus uses, reads them all): the head, compressed now, and the
-    /// clusters' part, compressed once per set of snapshots. The plain text of the clusters'
-    /// part is never held whole: it is encoded straight into the compressor.
-    pub fn encode_gzip(&self, format: Format) -> [Bytes; 2] {
-        let mut head = Gzip::new();
+    /// The whole exposition as one gzip member, in three pieces: the header with the head,
+    /// compressed now; the clusters' part, compressed once per set of snapshots and shared; the
+    /// trailer.
+    pub fn encode_gzip(&self, format: Format) -> [Bytes; 3] {
+        let mut head = gzip::Deflater::new();
         encode_registry(&mut head, &self.head, format)
             .expect("compressing into memory cannot fail");
         let head = head.finish();
 
-        let latest = self.latest();
-        let key: Vec<Option<Arc<Snapshot>>> = latest.iter().map(|(_, s)| s.clone()).collect();
+        let shown = self.shown();
+        let key: Key = shown.iter().map(|s| s.key.clone()).collect();
         // Scrapes that find the cache stale wait here while one of them rebuilds it.
         let mut cache = self
             .gzipped
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let fresh = cache.as_ref().is_some_and(|c| same_snapshots(&c.key, &key));
-        if !fresh {
+        if cache.as_ref().is_none_or(|c| !same_key(&c.key, &key)) {
             *cache = Some(GzipCache {
                 key,
                 open_metrics: None,
@@ -154,62 +197,100 @@ impl Exposition {
             Format::OpenMetrics => &mut cache.open_metrics,
             Format::Text => &mut cache.text,
         };
-        let body = slot
-            .get_or_insert_with(|| {
-                let mut gz = Gzip::new();
-                encode_clusters(&mut gz, &latest, format)
+        let clusters = slot.get_or_insert_with(|| {
+            let mut gz = gzip::Deflater::new();
+            let mut text = TextBody {
+                first: None,
+                connectors: connectors::ConnectorText::new(up(&shown), format),
+                end: (format == Format::OpenMetrics).then_some("# EOF\n"),
+            };
+            encode_cluster_families(&mut gz, &shown, format)
+                .expect("compressing into memory cannot fail");
+            for piece in &mut text {
+                fmt::Write::write_str(&mut gz, &piece)
                     .expect("compressing into memory cannot fail");
-                gz.finish()
-            })
-            .clone();
-        [head, body]
+            }
+            gz.finish()
+        });
+        gzip::member(&head, clusters)
     }
 
-    /// One read of every cluster's latest snapshot, so an encoding is consistent per cluster.
-    fn latest(&self) -> Vec<(Arc<ClusterMeta>, Option<Arc<Snapshot>>)> {
+    /// One read of every cluster's latest snapshot, so an encoding is consistent per cluster;
+    /// a stale one is replaced by its failed form.
+    fn shown(&self) -> Vec<Shown> {
         self.clusters
             .iter()
-            .map(|h| (h.meta.clone(), h.latest()))
+            .map(|h| {
+                let latest = h.latest();
+                let (snapshot, key) = match latest {
+                    None => (None, None),
+                    Some(s) => {
+                        let age = s.finished.elapsed();
+                        if age > self.stale_after {
+                            (Some(Arc::new(s.as_stale(age))), Some((s, true)))
+                        } else {
+                            (Some(s.clone()), Some((s, false)))
+                        }
+                    }
+                };
+                Shown {
+                    meta: h.meta.clone(),
+                    snapshot,
+                    key,
+                }
+            })
             .collect()
     }
 }
 
-fn same_snapshots(a: &[Option<Arc<Snapshot>>], b: &[Option<Arc<Snapshot>>]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
-            (None, None) => true,
-            _ => false,
-        })
+/// The snapshots of the clusters whose latest observation succeeded.
+fn up(shown: &[Shown]) -> Vec<Arc<Snapshot>> {
+    shown
+        .iter()
+        .filter_map(|s| s.snapshot.clone())
+        .filter(|s| s.is_up())
+        .collect()
 }
 
-/// The clusters' part: the families prometheus-client writes, then the per-connector and
-/// per-task families written directly, then (OpenMetrics) the end of the exposition.
-fn encode_clusters(
+/// The exposition, a piece at a time (see [`Exposition::text`]).
+pub struct TextBody {
+    first: Option<String>,
+    connectors: connectors::ConnectorText,
+    end: Option<&'static str>,
+}
+
+impl Iterator for TextBody {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        let mut buf = String::new();
+        if !self.connectors.fill(&mut buf) {
+            if let Some(end) = self.end.take() {
+                buf.push_str(end);
+            }
+        }
+        (!buf.is_empty()).then_some(buf)
+    }
+}
+
+/// The per-cluster families prometheus-client writes (reachability, observation health,
+/// state counts, workers).
+fn encode_cluster_families(
     out: &mut impl fmt::Write,
-    latest: &[(Arc<ClusterMeta>, Option<Arc<Snapshot>>)],
+    shown: &[Shown],
     format: Format,
 ) -> fmt::Result {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ClustersCollector {
-        latest: latest.to_vec(),
+        latest: shown
+            .iter()
+            .map(|s| (s.meta.clone(), s.snapshot.clone()))
+            .collect(),
     }));
-    encode_registry(out, &registry, format)?;
-    let views: Vec<(&str, &ClusterView)> = latest
-        .iter()
-        .filter_map(|(meta, s)| {
-            s.as_ref()?
-                .outcome
-                .as_ref()
-                .ok()
-                .map(|v| (meta.id.as_str(), v))
-        })
-        .collect();
-    connectors::encode(out, &views, format)?;
-    match format {
-        Format::OpenMetrics => prometheus_client::encoding::text::encode_eof(out),
-        Format::Text => Ok(()),
-    }
+    encode_registry(out, &registry, format)
 }
 
 /// Writes `registry` in `format`, without OpenMetrics' `# EOF`.
@@ -220,36 +301,12 @@ fn encode_registry(out: &mut impl fmt::Write, registry: &Registry, format: Forma
     }
 }
 
-/// A `fmt::Write` into a gzip stream in memory.
-struct Gzip(GzEncoder<Vec<u8>>);
-
-impl Gzip {
-    fn new() -> Gzip {
-        // Fast compression: at 10,000 connectors the clusters' part is ~33 MB of text, rebuilt
-        // every observation; level 1 already shrinks it about 30-fold.
-        Gzip(GzEncoder::new(Vec::new(), Compression::fast()))
-    }
-
-    fn finish(self) -> Bytes {
-        Bytes::from(
-            self.0
-                .finish()
-                .expect("compressing into memory cannot fail"),
-        )
-    }
-}
-
-impl fmt::Write for Gzip {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write_all(s.as_bytes()).map_err(|_| fmt::Error)
-    }
-}
-
 /// The families that change with every scrape.
 #[derive(Debug)]
 struct HeadCollector {
     interval: Duration,
     scrapes: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
 }
 
 impl Collector for HeadCollector {
@@ -267,6 +324,13 @@ impl Collector for HeadCollector {
             MetricType::Counter,
         )?;
         counter(m, self.scrapes.load(Ordering::Relaxed))?;
+        let m = encoder.encode_descriptor(
+            "kconnect_exporter_scrapes_refused",
+            "Uncompressed scrapes refused with 503 because --web.max-requests of them were in flight.",
+            None,
+            MetricType::Counter,
+        )?;
+        counter(m, self.refused.load(Ordering::Relaxed))?;
         let mut m = encoder.encode_descriptor(
             "kconnect_observation_interval_seconds",
             "How often each Connect cluster is observed.",

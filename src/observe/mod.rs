@@ -1,8 +1,12 @@
-//! The per-cluster observation loop: every interval, one pass over the cluster (v1 or v2), built
-//! into an immutable [`Snapshot`] and published whole through a watch channel. Scrapes read the
-//! latest snapshot and never call Connect. Talks to Connect only through [`crate::connect`].
+//! The per-cluster observation loop: every interval, one pass over the cluster, bounded by the
+//! observation deadline, built into an immutable [`Snapshot`] and published whole through a
+//! watch channel. Scrapes read the latest snapshot and never call Connect.
+//!
+//! How a pass is made depends on the cluster's flavour, behind one seam ([`Source`]): each
+//! flavour turns one observation into the same [`ClusterView`], so the loop and the metrics know
+//! nothing of flavours.
 
-mod collect;
+mod apache;
 mod snapshot;
 
 use std::sync::Arc;
@@ -11,11 +15,56 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use collect::Pass;
+pub use apache::{Apache, Fallback, Pass};
 pub use snapshot::{ClusterMeta, ClusterView, Connector, DURATION_BUCKETS, Snapshot, Task, Totals};
 
-use crate::config::{ClusterConfig, ObservationVersion};
-use crate::connect::{ConnectClient, ConnectError, ServerInfo};
+use crate::config::ClusterConfig;
+use crate::connect::{ConnectError, Reason, ServerInfo};
+
+/// How one cluster is observed: the seam between the loop and the flavours.
+#[derive(Debug)]
+pub enum Source {
+    /// Apache Kafka Connect's REST API.
+    Apache(Apache),
+}
+
+impl Source {
+    async fn observe(&mut self, cluster: &str) -> Result<Pass, ConnectError> {
+        match self {
+            Source::Apache(a) => a.observe(cluster).await,
+        }
+    }
+
+    fn failed(&mut self) {
+        match self {
+            Source::Apache(a) => a.failed(),
+        }
+    }
+
+    fn server(&self) -> Option<&ServerInfo> {
+        match self {
+            Source::Apache(a) => a.server(),
+        }
+    }
+
+    fn fallback(&self) -> bool {
+        match self {
+            Source::Apache(a) => a.fallback().is_some(),
+        }
+    }
+
+    fn requests_sent(&self) -> u64 {
+        match self {
+            Source::Apache(a) => a.client().requests_sent(),
+        }
+    }
+
+    fn throttled_until(&self) -> Option<tokio::time::Instant> {
+        match self {
+            Source::Apache(a) => a.client().throttled_until(),
+        }
+    }
+}
 
 /// The read side of one cluster's observations: what the metrics encoder holds.
 #[derive(Debug, Clone)]
@@ -45,25 +94,22 @@ impl ClusterHandle {
 #[derive(Debug)]
 pub struct Observer {
     meta: Arc<ClusterMeta>,
-    client: ConnectClient,
+    source: Source,
     interval: Duration,
-    parallelism: usize,
-    server: Option<ServerInfo>,
-    fallback: bool,
+    timeout: Duration,
     last_success: Option<SystemTime>,
     totals: Totals,
     publish: watch::Sender<Option<Arc<Snapshot>>>,
 }
 
 impl Observer {
-    /// An observer of `cluster`. `server` is the answer to `GET /` from startup validation, if
-    /// it came; without it the first observation asks again.
+    /// An observer of `cluster` through `source`, every `interval`, each observation given
+    /// `timeout` to finish.
     pub fn new(
         cluster: &ClusterConfig,
-        client: ConnectClient,
+        source: Source,
         interval: Duration,
-        parallelism: usize,
-        server: Option<ServerInfo>,
+        timeout: Duration,
     ) -> (Observer, ClusterHandle) {
         let meta = Arc::new(ClusterMeta {
             id: cluster.id.clone(),
@@ -80,11 +126,9 @@ impl Observer {
         };
         let observer = Observer {
             meta,
-            client,
+            source,
             interval,
-            parallelism,
-            server,
-            fallback: false,
+            timeout,
             last_success: None,
             totals: Totals::default(),
             publish,
@@ -110,17 +154,41 @@ impl Observer {
         tracing::debug!(cluster = %self.meta.id, "observer stopped");
     }
 
-    /// One observation: a pass over the cluster, published as the latest snapshot.
+    /// One observation: a pass over the cluster within the deadline, published as the latest
+    /// snapshot.
     pub async fn observe_once(&mut self) -> Arc<Snapshot> {
         let started = Instant::now();
-        let outcome = self.pass().await;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let id = self.meta.id.clone();
+        let source = &mut self.source;
+        let outcome = tokio::time::timeout_at(deadline, async {
+            // A cluster that asked to be left alone a little longer is waited for, within the
+            // deadline; a longer wait fails this observation without a request.
+            if let Some(until) = source.throttled_until() {
+                if until < deadline {
+                    tokio::time::sleep_until(until).await;
+                }
+            }
+            source.observe(&id).await
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(ConnectError::new(
+                Reason::Deadline,
+                "the observation",
+                format!(
+                    "not finished within {} (--observation.timeout); its requests were dropped",
+                    humantime::format_duration(self.timeout)
+                ),
+            ))
+        });
         let duration = started.elapsed();
         let observed_at = SystemTime::now();
         let was_up = self.publish.borrow().as_ref().map(|s| s.is_up());
 
         self.totals.record_duration(duration);
         // The client is this cluster's alone, so its count includes startup validation's GET /.
-        self.totals.requests = self.client.requests_sent();
+        self.totals.requests = self.source.requests_sent();
         let outcome = match outcome {
             Ok(pass) => {
                 self.totals.successes += 1;
@@ -134,12 +202,11 @@ impl Observer {
             Err(e) => {
                 self.totals.failures += 1;
                 self.totals.errors[e.reason.index()] += 1;
-                // After a failure the cluster may come back as another version: ask `GET /` again.
-                self.server = None;
+                self.source.failed();
                 tracing::warn!(
                     cluster = %self.meta.id,
                     reason = %e.reason,
-                    path = %e.path,
+                    request = %e.request,
                     error = %e.detail,
                     "observation failed"
                 );
@@ -148,33 +215,16 @@ impl Observer {
         };
         let snapshot = Arc::new(Snapshot {
             cluster: self.meta.clone(),
-            server: self.server.clone(),
+            server: self.source.server().cloned(),
             observed_at,
+            finished: Instant::now(),
             duration,
             outcome,
-            fallback: self.fallback,
+            fallback: self.source.fallback(),
             last_success: self.last_success,
             totals: self.totals.clone(),
         });
         self.publish.send_replace(Some(snapshot.clone()));
         snapshot
-    }
-
-    async fn pass(&mut self) -> Result<Pass, ConnectError> {
-        if self.server.is_none() {
-            self.server = Some(self.client.server_info().await?);
-        }
-        let pass = match (self.meta.observation_version, self.fallback) {
-            (ObservationVersion::V2, false) => collect::v2(&self.client, self.parallelism).await?,
-            _ => collect::v1(&self.client, self.parallelism).await?,
-        };
-        if pass.ignored_expand {
-            self.fallback = true;
-            tracing::warn!(
-                cluster = %self.meta.id,
-                "this Connect ignores ?expand (Kafka 2.2 or older): observing it with v1 from now on"
-            );
-        }
-        Ok(pass)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::ObservationVersion;
 use crate::connect::{ConnectError, ConnectorInfo, ConnectorStatus, Reason, ServerInfo, State};
@@ -99,12 +99,17 @@ impl Connector {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClusterView {
     pub connectors: Vec<Connector>,
+    /// Connectors the cluster lists but cannot serve by name, so their state is unknown.
+    pub unreadable: u64,
 }
 
 impl ClusterView {
-    pub fn new(mut connectors: Vec<Connector>) -> ClusterView {
+    pub fn new(mut connectors: Vec<Connector>, unreadable: u64) -> ClusterView {
         connectors.sort_by(|a, b| a.name.cmp(&b.name));
-        ClusterView { connectors }
+        ClusterView {
+            connectors,
+            unreadable,
+        }
     }
 
     /// Connectors per state: every known state (0 when none), plus any unknown state seen.
@@ -192,6 +197,9 @@ pub struct Snapshot {
     pub server: Option<ServerInfo>,
     /// When the observation finished.
     pub observed_at: SystemTime,
+    /// The same moment on the monotonic clock, for telling a stale snapshot whatever the wall
+    /// clock does.
+    pub finished: Instant,
     pub duration: Duration,
     pub outcome: Result<ClusterView, ConnectError>,
     /// The cluster ignores `expand` (Kafka 2.2 or older), so v2 fell back to v1.
@@ -203,6 +211,29 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn is_up(&self) -> bool {
         self.outcome.is_ok()
+    }
+
+    /// This snapshot as a failed observation: what a scrape shows when no observation has
+    /// finished for `age`, longer than one is ever allowed to take.
+    pub fn as_stale(&self, age: Duration) -> Snapshot {
+        Snapshot {
+            cluster: self.cluster.clone(),
+            server: self.server.clone(),
+            observed_at: self.observed_at,
+            finished: self.finished,
+            duration: self.duration,
+            outcome: Err(ConnectError::new(
+                Reason::Deadline,
+                "the observation",
+                format!(
+                    "no observation has finished for {} s, so the latest is not current",
+                    age.as_secs()
+                ),
+            )),
+            fallback: self.fallback,
+            last_success: self.last_success,
+            totals: self.totals.clone(),
+        }
     }
 }
 

@@ -17,7 +17,10 @@ pub struct Exporter {
 impl Exporter {
     pub fn start(bin: &str, flags: &[&str], vars: &[(&str, &str)]) -> Exporter {
         let mut cmd = Command::new(bin);
-        cmd.args(["--web.listen-address=127.0.0.1:0", "--log.format=json"])
+        if !flags.iter().any(|f| f.starts_with("--web.listen-address")) {
+            cmd.arg("--web.listen-address=127.0.0.1:0");
+        }
+        cmd.arg("--log.format=json")
             .args(flags)
             .env_clear()
             .envs(vars.iter().copied())

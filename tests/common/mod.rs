@@ -13,7 +13,7 @@ use std::time::Duration;
 use kconnect_exporter::config::{ClusterConfig, ObservationVersion};
 use kconnect_exporter::connect::ConnectClient;
 use kconnect_exporter::metrics::{Exposition, Format};
-use kconnect_exporter::observe::{ClusterHandle, Observer, Snapshot};
+use kconnect_exporter::observe::{Apache, ClusterHandle, Observer, Snapshot, Source};
 use serde_json::Value;
 use url::Url;
 use wiremock::matchers::{method, path, query_param_is_missing};
@@ -97,6 +97,25 @@ pub async fn mount_cluster(server: &MockServer, expanded: &Value) {
     }
 }
 
+/// An expanded listing of `n` RUNNING sink connectors with one RUNNING task each, in the shape
+/// of `connectors-expand-status-info.json`: for expositions far larger than a socket's buffers.
+pub fn big_listing(n: usize) -> Value {
+    let mut listing = serde_json::Map::new();
+    for i in 0..n {
+        let name = format!("connector-{i:05}");
+        listing.insert(
+            name.clone(),
+            serde_json::json!({
+                "status": {"name": name, "connector": {"state": "RUNNING", "worker_id": "w1:8083"},
+                           "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "w2:8083"}], "type": "sink"},
+                "info": {"name": name, "config": {"connector.class": "a.B", "tasks.max": "1"},
+                         "tasks": [{"connector": name, "task": 0}], "type": "sink"}
+            }),
+        );
+    }
+    Value::Object(listing)
+}
+
 /// The fixture cluster of `tests/fixtures/connectors-expand-status-info.json`.
 pub fn fixture_listing() -> Value {
     serde_json::from_str(&fixture("connectors-expand-status-info.json")).unwrap()
@@ -116,8 +135,25 @@ pub fn cluster(id: &str, uri: &str, version: ObservationVersion) -> ClusterConfi
 }
 
 pub fn observer(cluster: &ClusterConfig, parallelism: usize) -> (Observer, ClusterHandle) {
+    let interval = Duration::from_secs(30);
+    observer_timed(cluster, parallelism, interval, interval)
+}
+
+/// An observer with its interval and observation timeout.
+pub fn observer_timed(
+    cluster: &ClusterConfig,
+    parallelism: usize,
+    interval: Duration,
+    timeout: Duration,
+) -> (Observer, ClusterHandle) {
     let client = ConnectClient::new(&cluster.client).expect("client builds");
-    Observer::new(cluster, client, Duration::from_secs(30), parallelism, None)
+    let source = Source::Apache(Apache::new(
+        client,
+        cluster.observation_version,
+        parallelism,
+        None,
+    ));
+    Observer::new(cluster, source, interval, timeout)
 }
 
 /// One observation of `cluster`, returned as its snapshot.
@@ -132,7 +168,8 @@ pub fn exposition(snapshots: &[Arc<Snapshot>], format: Format) -> String {
         .cloned()
         .map(ClusterHandle::from_snapshot)
         .collect();
-    Exposition::new(handles, Duration::from_secs(30)).encode(format)
+    let interval = Duration::from_secs(30);
+    Exposition::new(handles, interval, interval).encode(format)
 }
 
 /// The lines of an exposition that describe connectors, tasks and workers.

@@ -1,72 +1,94 @@
-//! The HTTP server (axum on hyper): the telemetry path, `/-/healthy`, `/-/ready` and a landing
-//! page. It reads snapshots through the [`Exposition`] and cluster handles; it never calls Connect.
+//! The HTTP server (hyper, routes with axum): the telemetry path, `/-/healthy`, `/-/ready` and a
+//! landing page. It reads snapshots through the [`Exposition`] and cluster handles; it never
+//! calls Connect. Binding, accepting and the server's limits are in [`serve`].
+
+mod serve;
 
 use std::convert::Infallible;
-use std::fmt::{self, Write as _};
-use std::future::Future;
+use std::fmt::Write as _;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use serve::{DRAIN_TIMEOUT, HEADER_READ_TIMEOUT, Peer, WRITE_STALL_TIMEOUT, bind, serve};
 
 use crate::metrics::{Exposition, Format, VERSION};
 use crate::observe::ClusterHandle;
+
+/// The longest an uncompressed scrape may take to send, however slowly its reader reads: its
+/// response holds the snapshots it encodes from.
+pub const STREAM_DEADLINE: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone)]
 struct Shared {
     exposition: Arc<Exposition>,
     clusters: Arc<Vec<ClusterHandle>>,
     telemetry_path: Arc<str>,
+    /// Permits for uncompressed scrapes (`--web.max-requests`); `None` for no limit.
+    streams: Option<Arc<Semaphore>>,
+    max_requests: usize,
 }
 
-/// The exporter's routes.
+/// The exporter's routes. The telemetry path is matched as a plain string, whatever characters
+/// it holds.
 pub fn router(
     exposition: Arc<Exposition>,
     clusters: Vec<ClusterHandle>,
     telemetry_path: &str,
+    max_requests: usize,
 ) -> Router {
     let shared = Shared {
         exposition,
         clusters: Arc::new(clusters),
         telemetry_path: telemetry_path.into(),
+        streams: (max_requests > 0).then(|| Arc::new(Semaphore::new(max_requests))),
+        max_requests,
     };
     Router::new()
-        .route(telemetry_path, get(metrics))
         .route("/-/healthy", get(healthy))
         .route("/-/ready", get(ready))
         .route("/", get(landing))
+        .fallback(telemetry_or_404)
         .with_state(shared)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes; requests in flight then finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+async fn telemetry_or_404(State(s): State<Shared>, request: Request) -> Response {
+    if request.uri().path() != &*s.telemetry_path {
+        return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
+    }
+    if request.method() != axum::http::Method::GET && request.method() != axum::http::Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "405 method not allowed\n",
+        )
+            .into_response();
+    }
+    metrics(s, request.headers()).await
 }
 
-async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
+async fn metrics(s: Shared, headers: &HeaderMap) -> Response {
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let gzip = accepts_gzip(
         headers
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok()),
     );
-    s.exposition.record_scrape();
-    // Encoding thousands of connectors takes milliseconds of CPU: keep it off the async workers.
-    let exposition = s.exposition.clone();
     let body = if gzip {
-        let parts = tokio::task::spawn_blocking(move || exposition.encode_gzip(format)).await;
-        let Ok(parts) = parts else {
+        // One shared compressed copy per observation: no permit needed, whatever the reader.
+        s.exposition.record_scrape();
+        let exposition = s.exposition.clone();
+        // Rebuilding the compressed copy after an observation takes milliseconds of CPU at
+        // thousands of connectors: keep it off the async workers.
+        let Ok(parts) = tokio::task::spawn_blocking(move || exposition.encode_gzip(format)).await
+        else {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "encoding the metrics failed\n",
@@ -75,23 +97,39 @@ async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
         };
         Body::from_stream(futures_util::stream::iter(parts.map(Ok::<_, Infallible>)))
     } else {
-        // Without gzip the text is streamed as it is encoded, so that at thousands of connectors
-        // no scrape holds the whole exposition (tens of megabytes) in memory.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-        tokio::task::spawn_blocking(move || {
-            let mut chunks = Chunks {
-                tx,
-                buf: String::new(),
-            };
-            if exposition.encode_into(format, &mut chunks).is_ok() {
-                let _ = chunks.send();
+        let permit = match &s.streams {
+            None => None,
+            Some(streams) => match streams.clone().try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    s.exposition.record_refused();
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "too many uncompressed scrapes at once (--web.max-requests={}); try again, or ask for gzip (Accept-Encoding: gzip)\n",
+                            s.max_requests
+                        ),
+                    )
+                        .into_response();
+                }
+            },
+        };
+        s.exposition.record_scrape();
+        // Encoded a piece at a time as the reader takes it: no thread and no whole copy of the
+        // text per scrape. A reader too slow to finish within the deadline loses the response.
+        let started = Instant::now();
+        let pieces = s.exposition.text(format).map(move |piece| {
+            let _held = &permit;
+            if started.elapsed() > STREAM_DEADLINE {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the scrape took longer than its deadline",
+                ))
+            } else {
+                Ok(Bytes::from(piece))
             }
         });
-        Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
-        }))
+        Body::from_stream(futures_util::stream::iter(pieces))
     };
     let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
     let h = response.headers_mut();
@@ -103,35 +141,6 @@ async fn metrics(State(s): State<Shared>, headers: HeaderMap) -> Response {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     response
-}
-
-/// A `fmt::Write` that hands the response body to the HTTP server in chunks.
-struct Chunks {
-    tx: tokio::sync::mpsc::Sender<Bytes>,
-    buf: String,
-}
-
-impl Chunks {
-    const SIZE: usize = 64 * 1024;
-
-    fn send(&mut self) -> fmt::Result {
-        let chunk = Bytes::from(std::mem::replace(
-            &mut self.buf,
-            String::with_capacity(Self::SIZE),
-        ));
-        // Fails when the scraper went away: the encoding stops.
-        self.tx.blocking_send(chunk).map_err(|_| fmt::Error)
-    }
-}
-
-impl fmt::Write for Chunks {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.buf.push_str(s);
-        if self.buf.len() >= Self::SIZE {
-            self.send()?;
-        }
-        Ok(())
-    }
 }
 
 /// Whether an `Accept-Encoding` header allows gzip (Prometheus always sends `gzip`).
