@@ -340,10 +340,16 @@ impl Config {
             problems.push(place, format!("{key} is not a setting of this exporter"));
         }
         for c in &clusters {
-            if c.client.timeout > observation_timeout {
+            let prefix = if resource_ids.is_empty() {
+                String::new()
+            } else {
+                format!("{}_", c.id)
+            };
+            let var = format!("{prefix}CONNECT_TIMEOUT_MS");
+            if vars.get(&var).is_some() && c.client.timeout > observation_timeout {
                 warnings.push(format!(
-                    "{}CONNECT_TIMEOUT_MS ({} ms) is longer than the observation timeout ({}): a request to cluster {} that times out is reported as reason deadline",
-                    if resource_ids.is_empty() { String::new() } else { format!("{}_", c.id) },
+                    "{} ({} ms) is longer than the observation timeout ({}): a request to cluster {} that times out is reported as reason deadline",
+                    vars.source_of(&var),
                     c.client.timeout.as_millis(),
                     humantime::format_duration(observation_timeout),
                     c.id

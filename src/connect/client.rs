@@ -399,8 +399,8 @@ fn decode_error(request: &str, e: serde_json::Error) -> ConnectError {
 }
 
 /// Connect's error body is `{"error_code": n, "message": "…"}`, Confluent Cloud's
-/// `{"error": {"code": n, "message": "…"}}`; the basic-auth extension and proxies send plain
-/// text or HTML instead.
+/// `{"error": {"code": n, "message": "…"}}`; the basic-auth extension sends plain text, Jetty and
+/// proxies an HTML page, of which the title says it all. One line, at most 200 characters.
 fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Inner {
@@ -411,13 +411,24 @@ fn error_message(body: &[u8]) -> String {
         message: Option<String>,
         error: Option<Inner>,
     }
-    if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
-        if let Some(m) = b.message.or(b.error.and_then(|e| e.message)) {
-            return m;
+    let text = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody {
+            message: Some(m), ..
+        })
+        | Ok(ErrorBody {
+            error: Some(Inner { message: Some(m) }),
+            ..
+        }) => m,
+        _ => {
+            let text = String::from_utf8_lossy(body);
+            let lower = text.to_ascii_lowercase();
+            match (lower.find("<title>"), lower.find("</title>")) {
+                (Some(a), Some(b)) if a + 7 <= b => text[a + 7..b].to_string(),
+                _ => text.into_owned(),
+            }
         }
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut short: String = text.chars().take(200).collect();
     if short.len() < text.len() {
         short.push('…');
@@ -566,6 +577,14 @@ mod tests {
             "User cannot access the resource."
         );
         assert_eq!(error_message(&[b'x'; 300]).chars().count(), 201);
+        assert_eq!(
+            error_message(b"<html>\n<head>\n<title>Error 400 Ambiguous URI path separator</title>\n</head><body>x</body></html>"),
+            "Error 400 Ambiguous URI path separator"
+        );
+        assert_eq!(
+            error_message(b"line one\n\tline two\n"),
+            "line one line two"
+        );
     }
 
     #[test]
