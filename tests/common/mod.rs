@@ -4,6 +4,7 @@
 
 pub mod expo;
 pub mod exporter;
+pub mod faulty;
 
 use std::collections::HashMap;
 use std::path::Path;
