@@ -117,14 +117,19 @@ pub struct Cluster {
     /// the bare prefix is redirected (301) to the prefix with a trailing slash.
     pub prefix: String,
     pub expand: Expand,
+    /// Serve a connector's `tests/fixtures/connector-{name}[-status|-tasks].json` verbatim
+    /// where there is one, rather than its part of the listing.
+    pub fixture_files: bool,
 }
 
 impl Cluster {
     /// The seven connectors of `tests/fixtures/connectors-expand-status-info.json`.
     pub fn fixture() -> Cluster {
-        Cluster::with_listing(
-            serde_json::from_str(&fixture("connectors-expand-status-info.json")).unwrap(),
-        )
+        let listing = serde_json::from_str(&fixture("connectors-expand-status-info.json")).unwrap();
+        Cluster {
+            fixture_files: true,
+            ..Cluster::with_listing(listing)
+        }
     }
 
     pub fn with_listing(listing: Value) -> Cluster {
@@ -137,6 +142,7 @@ impl Cluster {
             root: serde_json::from_str(&fixture("root.json")).unwrap(),
             prefix: String::new(),
             expand: Expand::Apache,
+            fixture_files: false,
         }
     }
 
@@ -680,6 +686,13 @@ impl Cluster {
             };
             return Answer::value(404, &json!({"error_code": 404, "message": message}));
         };
+        let file = super::fixture_path(&match what {
+            "info" => format!("connector-{name}.json"),
+            _ => format!("connector-{name}-{what}.json"),
+        });
+        if self.fixture_files && file.is_file() {
+            return Answer::json(200, std::fs::read(file).unwrap());
+        }
         match what {
             "info" => Answer::value(200, &entry["info"]),
             "status" => Answer::value(200, &entry["status"]),
