@@ -24,10 +24,13 @@ use tokio_util::sync::CancellationToken;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kconnect-exporter");
 
-/// In-process observers: short enough for the matrix to be quick, long enough that one
-/// observation of the fixture cluster (22 local requests) fits many times in it.
-const INTERVAL: Duration = Duration::from_millis(400);
-const TIMEOUT: Duration = Duration::from_millis(250);
+/// In-process observers: the exporter's shortest interval, so that a machine busy with other
+/// work (a slow observation, a late poll) does not blur "within two intervals".
+const INTERVAL: Duration = Duration::from_secs(1);
+/// The failing cluster's request timeout: a hung request fails well within one interval, so
+/// recovery takes at most one interval plus one observation. The healthy cluster keeps the
+/// default timeout: it never meets a fault, and a loaded machine must not make it time out.
+const TIMEOUT: Duration = Duration::from_millis(500);
 const MAX_BODY: usize = 64 * 1024;
 /// Bodies over the cap; the fixture's largest (the expanded listing) is about 10 kB.
 const OVERSIZED: usize = 2 * MAX_BODY;
@@ -158,7 +161,9 @@ impl Rig {
         let mut handles = Vec::new();
         for (id, server) in [(BAD, &bad), (GOOD, &good)] {
             let mut config = cluster(id, &server.uri(), version);
-            config.client.timeout = TIMEOUT;
+            if id == BAD {
+                config.client.timeout = TIMEOUT;
+            }
             config.client.max_response_bytes = MAX_BODY;
             let client = ConnectClient::new(&config.client).unwrap();
             let (observer, handle) = Observer::new(&config, client, INTERVAL, 4, None);
@@ -187,10 +192,9 @@ impl Rig {
             &[
                 ("CONNECT_RESOURCE_IDS", "BAD,GOOD"),
                 ("BAD_CONNECT_REST_URL", &bad.uri()),
-                ("BAD_CONNECT_TIMEOUT_MS", "300"),
+                ("BAD_CONNECT_TIMEOUT_MS", "500"),
                 ("BAD_CONNECT_OBSERVATION_VERSION", version),
                 ("GOOD_CONNECT_REST_URL", &good.uri()),
-                ("GOOD_CONNECT_TIMEOUT_MS", "300"),
                 ("GOOD_CONNECT_OBSERVATION_VERSION", version),
             ],
         );
