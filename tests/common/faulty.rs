@@ -344,8 +344,7 @@ async fn rebind(addr: SocketAddr, stop: &CancellationToken) -> TcpListener {
     loop {
         match TcpListener::bind(addr).await {
             Ok(l) => return l,
-            Err(e) if tokio::time::Instant::now() < until && !stop.is_cancelled() => {
-                let _ = e;
+            Err(_) if tokio::time::Instant::now() < until && !stop.is_cancelled() => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(e) => panic!("the fault server cannot listen on {addr} again: {e}"),
