@@ -300,17 +300,22 @@ fn split(response: &[u8]) -> (String, Vec<u8>) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_stops_listening_and_clearing_listens_on_the_same_port() {
-    let server = FaultyConnect::start().await;
-    let addr = server.addr();
-    // A connection kept open across the fault, once it has been served.
+/// A connection on which a request has been answered (so the server holds it, idle).
+fn served_connection(addr: std::net::SocketAddr) -> TcpStream {
     let mut open = TcpStream::connect(addr).unwrap();
     open.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(open, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
     let mut first = [0u8; 15];
     open.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200 OK");
+    open
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_stops_listening_and_clearing_listens_on_the_same_port() {
+    let server = FaultyConnect::start().await;
+    let addr = server.addr();
+    let mut open = served_connection(addr);
     server.set(Fault::Refused, Scope::Everywhere).await;
     let e = TcpStream::connect(addr).expect_err("refused");
     assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
@@ -328,12 +333,7 @@ async fn refused_stops_listening_and_clearing_listens_on_the_same_port() {
 async fn dropping_it_closes_the_listener_and_every_connection() {
     let server = FaultyConnect::start().await;
     let addr = server.addr();
-    let mut open = TcpStream::connect(addr).unwrap();
-    open.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(open, "GET / HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
-    let mut first = [0u8; 15];
-    open.read_exact(&mut first).unwrap();
-    assert_eq!(&first, b"HTTP/1.1 200 OK");
+    let mut open = served_connection(addr);
     drop(server);
     let mut rest = Vec::new();
     open.read_to_end(&mut rest).expect("closed, not reset");
