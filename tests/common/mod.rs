@@ -4,9 +4,10 @@
 
 pub mod expo;
 pub mod exporter;
+pub mod faulty;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,10 +20,14 @@ use url::Url;
 use wiremock::matchers::{method, path, query_param_is_missing};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
-pub fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(name);
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> String {
+    let p = fixture_path(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
