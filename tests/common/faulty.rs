@@ -507,7 +507,7 @@ fn fault_answer(fault: &Fault, cluster: &Cluster) -> Answer {
             )
         },
         Fault::TooManyRequests => Answer {
-            headers: vec![("retry-after".into(), "30".into())],
+            headers: vec![("retry-after".into(), "1".into())],
             ..Answer::json(429, br#"{"error_code":429,"message":"Too Many Requests"}"#.to_vec())
         },
         Fault::MalformedJson => Answer::json(
