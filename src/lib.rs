@@ -11,3 +11,4 @@ pub mod http;
 pub mod metrics;
 pub mod observe;
 pub mod secret;
+mod yaml;
