@@ -194,10 +194,14 @@ pub(crate) fn mapping<'y>(
     for (k, v) in hash {
         match k {
             Yaml::String(k) => entries.push((k.as_str(), v)),
-            other => problems.at(
-                path,
-                format!("has a key that is {}; keys must be strings", kind(other)),
-            ),
+            other => {
+                let message = format!("has a key that is {}; keys must be strings", kind(other));
+                if path.is_empty() {
+                    problems.file(message);
+                } else {
+                    problems.at(path, message);
+                }
+            }
         }
     }
     Some(entries)
