@@ -12,4 +12,5 @@ pub mod http;
 pub mod metrics;
 pub mod observe;
 pub mod secret;
+pub mod web;
 mod yaml;

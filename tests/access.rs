@@ -473,7 +473,13 @@ fn explanations_name_the_policy_the_principal_and_the_resource() {
 #[test]
 fn simple_access_control_from_the_allow_variables() {
     // (variables, action, allowed, reason, explanation)
-    let rows: &[(&[(&str, &str)], Action, Reason, &str)] = &[
+    type Row = (
+        &'static [(&'static str, &'static str)],
+        Action,
+        Reason,
+        &'static str,
+    );
+    let rows: &[Row] = &[
         (
             &[],
             ConnectInspect,
