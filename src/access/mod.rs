@@ -10,6 +10,7 @@
 mod action;
 mod principal;
 mod rbac;
+mod rbac_file;
 mod resource;
 mod simple;
 

@@ -5,8 +5,11 @@
 //! server's.
 
 mod basic_auth;
+mod client_auth;
 mod config;
+mod config_tls;
 mod rate_limit;
+mod settings;
 mod tls;
 
 use std::path::{Path, PathBuf};
@@ -14,12 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use basic_auth::{AuthError, BasicAuth, WWW_AUTHENTICATE};
-pub use config::{
+pub use client_auth::certificate_principal;
+pub use rate_limit::RateLimiter;
+pub use settings::{
     CipherSuite, ClientAuthType, Curve, HttpSettings, PemSource, RateLimit, TlsSettings,
     TlsVersion, WebSettings,
 };
-pub use rate_limit::RateLimiter;
-pub use tls::{RELOAD_INTERVAL, TlsServer, certificate_principal};
+pub use tls::{RELOAD_INTERVAL, TlsServer};
 
 use crate::config::ConfigError;
 use crate::yaml::{self, Problems};

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::config::RateLimit;
+use super::settings::RateLimit;
 
 #[derive(Debug)]
 pub struct RateLimiter {

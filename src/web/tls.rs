@@ -1,7 +1,6 @@
 //! The HTTPS side of the web configuration: a rustls `ServerConfig` (aws-lc-rs provider, as the
-//! rest of the exporter) whose certificate and client CA are re-read when their files change,
-//! client certificate checks per `client_auth_type`, and the principal a verified client
-//! certificate names.
+//! rest of the exporter) whose certificate and client CA are re-read when their files change.
+//! Client certificates are checked in [`super::client_auth`].
 //!
 //! Rotation: at most once a second, a handshake re-reads `cert_file` and `key_file` (and
 //! `client_ca_file`) and compares their contents with what was last read; on a change the new
@@ -16,17 +15,14 @@ use std::time::{Duration, Instant};
 
 use rustls::crypto::{CryptoProvider, aws_lc_rs};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls::{
-    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, ServerConnection,
-    SignatureScheme,
-};
+use rustls::{ServerConfig, ServerConnection};
 use sha2::{Digest, Sha256};
 
-use super::config::{ClientAuthType, Curve, PemSource, TlsSettings, TlsVersion};
+use super::client_auth::{certificate_principal, client_verifier};
+use super::settings::{ClientAuthType, Curve, PemSource, TlsSettings, TlsVersion};
 use crate::yaml::Problems;
 
 /// How often, at most, the files are looked at again.
@@ -115,28 +111,12 @@ impl TlsServer {
     }
 }
 
-/// The subject CN of a DER certificate, or its whole subject (`O=Acme, OU=Ops`) without a CN;
-/// `None` when it cannot be parsed or its subject is empty.
-pub fn certificate_principal(der: &[u8]) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let subject = cert.subject();
-    if let Some(cn) = subject
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-    {
-        return Some(cn.to_string());
-    }
-    let full = subject.to_string();
-    (!full.is_empty()).then_some(full)
-}
-
 fn provider(settings: &TlsSettings) -> CryptoProvider {
     use aws_lc_rs::cipher_suite as cs;
     use aws_lc_rs::kx_group as kx;
     let mut provider = aws_lc_rs::default_provider();
     if !settings.cipher_suites.is_empty() {
-        use super::config::CipherSuite::*;
+        use super::settings::CipherSuite::*;
         // TLS 1.3 suites stay as they are: Go does not let them be configured either.
         let mut suites: Vec<_> = provider
             .cipher_suites
@@ -169,14 +149,14 @@ fn provider(settings: &TlsSettings) -> CryptoProvider {
 }
 
 /// The key naming a PEM source in messages, e.g. `tls_server_config.cert_file`.
-fn key_name(source: &PemSource, file_key: &str, inline_key: &str) -> String {
+pub(super) fn key_name(source: &PemSource, file_key: &str, inline_key: &str) -> String {
     match source {
         PemSource::File(_) => format!("tls_server_config.{file_key}"),
         PemSource::Inline(_) => format!("tls_server_config.{inline_key}"),
     }
 }
 
-fn read(source: &PemSource) -> Result<Vec<u8>, String> {
+pub(super) fn read(source: &PemSource) -> Result<Vec<u8>, String> {
     match source {
         PemSource::File(path) => {
             std::fs::read(path).map_err(|e| format!("{} cannot be read: {e}", path.display()))
@@ -185,14 +165,17 @@ fn read(source: &PemSource) -> Result<Vec<u8>, String> {
     }
 }
 
-fn where_(source: &PemSource) -> String {
+pub(super) fn where_(source: &PemSource) -> String {
     match source {
         PemSource::File(path) => path.display().to_string(),
         PemSource::Inline(_) => "the inline PEM".to_string(),
     }
 }
 
-fn parse_certs(source: &PemSource, data: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(super) fn parse_certs(
+    source: &PemSource,
+    data: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(data)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{} is not valid PEM: {e}", where_(source)))?;
@@ -250,7 +233,7 @@ fn certified_key(
     })
 }
 
-fn digest(parts: &[&[u8]]) -> [u8; 32] {
+pub(super) fn digest(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for part in parts {
         h.update((part.len() as u64).to_be_bytes());
@@ -259,21 +242,21 @@ fn digest(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The state is replaced whole under the lock, so a panic elsewhere cannot leave it torn.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// When to look at files again, what was last read, and the last problem logged.
 #[derive(Debug)]
-struct Watch {
+pub(super) struct Watch {
     checked: Instant,
-    seen: [u8; 32],
-    last_problem: Option<String>,
+    pub(super) seen: [u8; 32],
+    pub(super) last_problem: Option<String>,
 }
 
 impl Watch {
-    fn new(seen: [u8; 32]) -> Watch {
+    pub(super) fn new(seen: [u8; 32]) -> Watch {
         Watch {
             checked: Instant::now(),
             seen,
@@ -282,7 +265,7 @@ impl Watch {
     }
 
     /// Whether it is time to look again (and notes that it is being done).
-    fn due(&mut self, interval: Duration) -> bool {
+    pub(super) fn due(&mut self, interval: Duration) -> bool {
         if self.checked.elapsed() < interval {
             return false;
         }
@@ -291,7 +274,7 @@ impl Watch {
     }
 
     /// Logs a problem once, until it changes or goes away.
-    fn warn(&mut self, problem: String) {
+    pub(super) fn warn(&mut self, problem: String) {
         if self.last_problem.as_ref() != Some(&problem) {
             tracing::warn!("web configuration: {problem}");
             self.last_problem = Some(problem);
@@ -381,225 +364,4 @@ impl ResolvesServerCert for ReloadingCert {
     fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.current())
     }
-}
-
-/// The verifier of `client_auth_type`, or `None` for NoClientCert.
-fn client_verifier(
-    settings: &TlsSettings,
-    provider: Arc<CryptoProvider>,
-    interval: Duration,
-    p: &mut Problems,
-) -> Option<Option<Arc<dyn ClientCertVerifier>>> {
-    let mode = settings.client_auth_type;
-    if !mode.requests() {
-        return Some(None);
-    }
-    let ca = match &settings.client_ca {
-        Some(source) => Some(ReloadingCa::new(source, provider.clone(), interval, p)?),
-        None => None,
-    };
-    Some(Some(Arc::new(ClientVerifier {
-        mode,
-        ca,
-        allowed_sans: settings.client_allowed_sans.clone(),
-        provider,
-    })))
-}
-
-/// Verifies a client CA's certificates as a webpki verifier.
-fn ca_verifier(
-    source: &PemSource,
-    data: &[u8],
-    provider: &Arc<CryptoProvider>,
-) -> Result<Arc<dyn ClientCertVerifier>, String> {
-    let mut roots = RootCertStore::empty();
-    for (i, cert) in parse_certs(source, data)?.into_iter().enumerate() {
-        roots.add(cert).map_err(|e| {
-            format!(
-                "certificate {} of {} cannot be a CA: {e}",
-                i + 1,
-                where_(source)
-            )
-        })?;
-    }
-    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| format!("{} cannot verify client certificates: {e}", where_(source)))
-}
-
-struct ReloadingCa {
-    source: PemSource,
-    provider: Arc<CryptoProvider>,
-    interval: Duration,
-    state: Mutex<(Watch, Arc<dyn ClientCertVerifier>)>,
-}
-
-impl ReloadingCa {
-    fn new(
-        source: &PemSource,
-        provider: Arc<CryptoProvider>,
-        interval: Duration,
-        p: &mut Problems,
-    ) -> Option<ReloadingCa> {
-        let at = key_name(source, "client_ca_file", "client_ca");
-        let data = read(source).map_err(|e| p.at(&at, e)).ok()?;
-        let verifier = ca_verifier(source, &data, &provider)
-            .map_err(|e| p.at(&at, e))
-            .ok()?;
-        Some(ReloadingCa {
-            source: source.clone(),
-            provider,
-            interval,
-            state: Mutex::new((Watch::new(digest(&[&data])), verifier)),
-        })
-    }
-
-    fn current(&self) -> Arc<dyn ClientCertVerifier> {
-        let mut state = lock(&self.state);
-        let (watch, current) = &mut *state;
-        if !matches!(self.source, PemSource::File(_)) || !watch.due(self.interval) {
-            return current.clone();
-        }
-        let data = match read(&self.source) {
-            Ok(d) => d,
-            Err(e) => {
-                watch.warn(format!("{e}; keeping the previous client CA"));
-                return current.clone();
-            }
-        };
-        let seen = digest(&[&data]);
-        if seen == watch.seen {
-            return current.clone();
-        }
-        watch.seen = seen;
-        match ca_verifier(&self.source, &data, &self.provider) {
-            Ok(v) => {
-                *current = v;
-                watch.last_problem = None;
-                tracing::info!(
-                    "web configuration: loaded the new client CA from {}",
-                    where_(&self.source)
-                );
-            }
-            Err(e) => watch.warn(format!("{e}; keeping the previous client CA")),
-        }
-        current.clone()
-    }
-}
-
-/// Client certificates per `client_auth_type`, then `client_allowed_sans`.
-struct ClientVerifier {
-    mode: ClientAuthType,
-    ca: Option<ReloadingCa>,
-    allowed_sans: Vec<String>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl fmt::Debug for ClientVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientVerifier")
-            .field("mode", &self.mode)
-            .field("allowed_sans", &self.allowed_sans)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientCertVerifier for ClientVerifier {
-    fn offer_client_auth(&self) -> bool {
-        true
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        self.mode.requires()
-    }
-
-    /// No CA names are hinted: the CA may change while the server runs, and a stale hint would
-    /// make clients (Go's among them) withhold a certificate the new CA signed.
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        if self.mode.verifies()
-            && let Some(ca) = &self.ca
-        {
-            ca.current()
-                .verify_client_cert(end_entity, intermediates, now)?;
-        }
-        if !self.allowed_sans.is_empty() && !has_allowed_san(end_entity, &self.allowed_sans) {
-            return Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ));
-        }
-        Ok(ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Whether the certificate carries one of `allowed` among its DNS, e-mail, IP or URI SANs, as
-/// exporter-toolkit checks them (exact text; IPs in their usual notation).
-fn has_allowed_san(cert: &CertificateDer<'_>, allowed: &[String]) -> bool {
-    use x509_parser::extensions::GeneralName;
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(cert) else {
-        return false;
-    };
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return false;
-    };
-    san.value.general_names.iter().any(|name| {
-        let text = match name {
-            GeneralName::DNSName(s) | GeneralName::RFC822Name(s) | GeneralName::URI(s) => {
-                s.to_string()
-            }
-            GeneralName::IPAddress(bytes) => {
-                if let Ok(v4) = <[u8; 4]>::try_from(*bytes) {
-                    std::net::Ipv4Addr::from(v4).to_string()
-                } else if let Ok(v6) = <[u8; 16]>::try_from(*bytes) {
-                    std::net::Ipv6Addr::from(v6).to_string()
-                } else {
-                    return false;
-                }
-            }
-            _ => return false,
-        };
-        allowed.contains(&text)
-    })
 }
