@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::secret::Secret;
 
 /// The value of `WWW-Authenticate` on a 401.
-pub const WWW_AUTHENTICATE: &str = "Basic realm=\"kconnect-exporter\", charset=\"UTF-8\"";
+pub const WWW_AUTHENTICATE: &str = "Basic realm=\"kconnect-exporter\"";
 
 /// Successful checks remembered, as exporter-toolkit does: enough for every user of a small
 /// set, bounded so that it cannot grow with traffic.
@@ -155,10 +155,10 @@ impl BasicAuth {
 
     fn remember(&self, key: [u8; 32]) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_SIZE
-            && let Some(evicted) = cache.iter().next().copied()
-        {
-            cache.remove(&evicted);
+        if cache.len() >= CACHE_SIZE {
+            if let Some(evicted) = cache.iter().next().copied() {
+                cache.remove(&evicted);
+            }
         }
         cache.insert(key);
     }

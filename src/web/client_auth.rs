@@ -175,9 +175,7 @@ impl ClientCertVerifier for ClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if self.mode.verifies()
-            && let Some(ca) = &self.ca
-        {
+        if let (true, Some(ca)) = (self.mode.verifies(), &self.ca) {
             ca.current()
                 .verify_client_cert(end_entity, intermediates, now)?;
         }

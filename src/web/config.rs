@@ -68,8 +68,11 @@ impl WebSettings {
             return Err(p.into_vec());
         }
         let top = yaml::fields(&doc, "", &TOP_KEYS, &mut p).unwrap_or_default();
-        if let Some(y) = top.get("tls_server_config") {
-            settings.tls = parse_tls(y, dir, &mut p, &mut settings.warnings);
+        // An empty section is no section, as in exporter-toolkit.
+        match top.get("tls_server_config") {
+            Some(Yaml::Hash(h)) if h.is_empty() => {}
+            Some(y) => settings.tls = parse_tls(y, dir, &mut p, &mut settings.warnings),
+            None => {}
         }
         if let Some(y) = top.get("http_server_config") {
             parse_http(y, &mut settings.http, &mut p);
@@ -81,17 +84,19 @@ impl WebSettings {
             settings.rate_limit = parse_rate_limit(y, &mut p);
         }
         // Go's HTTP/2 refuses a TLS 1.2 suite list without the suite RFC 7540 requires.
-        if let Some(tls) = &settings.tls
-            && settings.http.http2
-            && tls.min_version == TlsVersion::Tls12
-            && !tls.cipher_suites.is_empty()
-            && !tls.cipher_suites.iter().any(|s| {
-                matches!(
-                    s,
-                    CipherSuite::EcdheRsaAes128GcmSha256 | CipherSuite::EcdheEcdsaAes128GcmSha256
-                )
-            })
-        {
+        let lacks_http2_suite = settings.tls.as_ref().is_some_and(|tls| {
+            settings.http.http2
+                && tls.min_version == TlsVersion::Tls12
+                && !tls.cipher_suites.is_empty()
+                && !tls.cipher_suites.iter().any(|s| {
+                    matches!(
+                        s,
+                        CipherSuite::EcdheRsaAes128GcmSha256
+                            | CipherSuite::EcdheEcdsaAes128GcmSha256
+                    )
+                })
+        });
+        if lacks_http2_suite {
             p.at(
                 "tls_server_config.cipher_suites",
                 "HTTP/2 needs TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or \
@@ -128,8 +133,9 @@ fn parse_http(y: &Yaml, http: &mut HttpSettings, p: &mut Problems) {
     let Some(f) = yaml::fields(y, section, &HTTP_KEYS, p) else {
         return;
     };
-    if let Some(y) = f.get("http2")
-        && let Some(b) = yaml::boolean(y, &format!("{section}.http2"), p)
+    if let Some(b) = f
+        .get("http2")
+        .and_then(|y| yaml::boolean(y, &format!("{section}.http2"), p))
     {
         http.http2 = b;
     }
