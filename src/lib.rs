@@ -4,6 +4,7 @@
 //! [`connect`] client) → immutable snapshots → [`metrics`] encoding → [`http`] `/metrics`.
 //! [`app`] wires them together; `main` only parses the command line and maps errors to exit codes.
 
+pub mod access;
 pub mod app;
 pub mod config;
 pub mod connect;
@@ -11,3 +12,5 @@ pub mod http;
 pub mod metrics;
 pub mod observe;
 pub mod secret;
+pub mod web;
+mod yaml;
