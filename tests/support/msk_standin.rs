@@ -1,0 +1,752 @@
+//! A stand-in for Amazon MSK Connect (`kafkaconnect`, REST-JSON) and CloudWatch's GetMetricData
+//! (Smithy RPC v2 CBOR, as the pinned `aws-sdk-cloudwatch` speaks it) on one port, for tests and
+//! the end-to-end suite. Point the AWS SDK at it with `AWS_ENDPOINT_URL` (or the loader's
+//! `endpoint_url`).
+//!
+//! Every API request's SigV4 signature is verified against the stand-in's own static
+//! credentials, region and signing name (`kafkaconnect` or `monitoring`); a bad or missing one
+//! gets AWS's 403. Answers follow the shapes of `tests/fixtures/msk-*.json`. Everything received
+//! is recorded (operation, query, arrival, signature verdict, status) for assertions.
+//!
+//! One implementation, used two ways: tests `#[path]`-include it and serve [`router`] in-process;
+//! `examples/msk_standin.rs` serves it as a process. Control paths under `/_standin/` (never
+//! signed, never recorded) let a process's owner read the record and change the data.
+#![allow(dead_code)]
+
+#[path = "cbor.rs"]
+pub mod cbor;
+#[path = "sigv4_check.rs"]
+pub mod sigv4_check;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub use sigv4_check::StaticCredentials;
+
+pub const LIST_FIXTURE: &str = include_str!("../fixtures/msk-list-connectors.json");
+pub const DESCRIBE_FIXTURE: &str = include_str!("../fixtures/msk-describe-connector.json");
+pub const ACCOUNT: &str = "123456789012";
+/// CloudWatch's RPC v2 path prefix (its Smithy service shape is `GraniteServiceVersion20100801`).
+pub const CLOUDWATCH_PATH: &str = "/service/GraniteServiceVersion20100801/operation/";
+
+/// The region and credentials the stand-in accepts.
+#[derive(Debug, Clone)]
+pub struct MskStandinConfig {
+    pub region: String,
+    pub credentials: StaticCredentials,
+}
+
+impl Default for MskStandinConfig {
+    fn default() -> Self {
+        MskStandinConfig {
+            region: "eu-west-1".into(),
+            credentials: StaticCredentials::default(),
+        }
+    }
+}
+
+/// A connector's CloudWatch task counts, newest datapoint first, one a minute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskSeries {
+    #[serde(default)]
+    pub running: Vec<f64>,
+    #[serde(default)]
+    pub errored: Vec<f64>,
+}
+
+/// What the stand-in serves. As JSON (the `--data` file, `PUT /_standin/data`):
+/// `{"connectors": [ConnectorSummary…], "stateDescriptions": {arn: {code, message}},
+/// "taskCounts": {name: {"running": [n…], "errored": [n…]}}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MskData {
+    #[serde(default)]
+    pub connectors: Vec<Value>,
+    #[serde(default)]
+    pub state_descriptions: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub task_counts: BTreeMap<String, TaskSeries>,
+}
+
+impl MskData {
+    /// The fixture's four connectors, its FAILED one's state description, and task counts by
+    /// [`MskData::default_task_counts`].
+    pub fn fixture() -> MskData {
+        let list: Value = serde_json::from_str(LIST_FIXTURE).expect("the list fixture is JSON");
+        let mut data = MskData {
+            connectors: list["connectors"].as_array().cloned().unwrap_or_default(),
+            ..MskData::default()
+        };
+        data.describe_failed();
+        data.default_task_counts();
+        data
+    }
+
+    /// `n` connectors cycling through the fixture's four (same states and capacities), named
+    /// `{fixture name}-{i:05}`, with ARNs in `region`.
+    pub fn generated(n: usize, region: &str) -> MskData {
+        let list: Value = serde_json::from_str(LIST_FIXTURE).expect("the list fixture is JSON");
+        let templates = list["connectors"].as_array().cloned().unwrap_or_default();
+        let connectors = (0..n)
+            .map(|i| {
+                let mut c = templates[i % templates.len()].clone();
+                let base = c["connectorName"]
+                    .as_str()
+                    .unwrap_or("connector")
+                    .to_string();
+                let name = format!("{base}-{i:05}");
+                c["connectorArn"] = Value::String(arn(region, &name, i));
+                c["connectorName"] = Value::String(name);
+                c
+            })
+            .collect();
+        let mut data = MskData {
+            connectors,
+            ..MskData::default()
+        };
+        data.describe_failed();
+        data.default_task_counts();
+        data
+    }
+
+    /// Every FAILED connector without one gets the describe fixture's state description.
+    pub fn describe_failed(&mut self) {
+        let describe: Value =
+            serde_json::from_str(DESCRIBE_FIXTURE).expect("the describe fixture is JSON");
+        for c in &self.connectors {
+            if c["connectorState"] == "FAILED" {
+                if let Some(arn) = c["connectorArn"].as_str() {
+                    self.state_descriptions
+                        .entry(arn.to_string())
+                        .or_insert_with(|| describe["stateDescription"].clone());
+                }
+            }
+        }
+    }
+
+    /// RUNNING and UPDATING connectors: 2 running, 0 errored; FAILED: 0 running, 1 errored;
+    /// CREATING and DELETING: no datapoints (MSK publishes none before a connector runs).
+    pub fn default_task_counts(&mut self) {
+        for c in &self.connectors {
+            let series = match c["connectorState"].as_str() {
+                Some("RUNNING" | "UPDATING") => TaskSeries {
+                    running: vec![2.0],
+                    errored: vec![0.0],
+                },
+                Some("FAILED") => TaskSeries {
+                    running: vec![0.0],
+                    errored: vec![1.0],
+                },
+                _ => continue,
+            };
+            if let Some(name) = c["connectorName"].as_str() {
+                self.task_counts.insert(name.to_string(), series);
+            }
+        }
+    }
+}
+
+/// A connector ARN in the fixture's form: `…:connector/{name}/{uuid}-{n}`.
+pub fn arn(region: &str, name: &str, i: usize) -> String {
+    format!(
+        "arn:aws:kafkaconnect:{region}:{ACCOUNT}:connector/{name}/{:08x}-0000-4000-8000-{:012x}-1",
+        i as u32, i
+    )
+}
+
+/// Which API a request called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Operation {
+    ListConnectors,
+    DescribeConnector,
+    GetMetricData,
+    Unknown,
+}
+
+/// The signature check's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "verdict")]
+pub enum Signature {
+    Verified { region: String, service: String },
+    Refused { code: String, message: String },
+}
+
+/// One request as the stand-in received it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub operation: Operation,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Milliseconds since the stand-in started.
+    pub at_ms: f64,
+    #[serde(skip)]
+    pub at: Instant,
+    pub signature: Signature,
+    /// GetMetricData: the number of queries in the request.
+    pub metric_queries: usize,
+    pub status: u16,
+}
+
+impl Recorded {
+    /// The value of query parameter `name`, decoded.
+    pub fn param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    pub fn verified(&self) -> bool {
+        matches!(self.signature, Signature::Verified { .. })
+    }
+}
+
+struct Inner {
+    data: MskData,
+    throttle_next: u32,
+    reject_credentials: bool,
+    delay: Duration,
+    metric_results_per_page: Option<usize>,
+    requests: Vec<Recorded>,
+}
+
+/// The stand-in's state, shared by its handlers and the test that owns it.
+pub struct MskStandin {
+    pub config: MskStandinConfig,
+    started: Instant,
+    inner: Mutex<Inner>,
+}
+
+impl MskStandin {
+    pub fn new(config: MskStandinConfig, data: MskData) -> Arc<MskStandin> {
+        Arc::new(MskStandin {
+            config,
+            started: Instant::now(),
+            inner: Mutex::new(Inner {
+                data,
+                throttle_next: 0,
+                reject_credentials: false,
+                delay: Duration::ZERO,
+                metric_results_per_page: None,
+                requests: Vec::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_data(&self, data: MskData) {
+        self.lock().data = data;
+    }
+
+    pub fn update_data(&self, change: impl FnOnce(&mut MskData)) {
+        change(&mut self.lock().data);
+    }
+
+    /// The next `n` API requests (either service) are throttled.
+    pub fn throttle_next(&self, n: u32) {
+        self.lock().throttle_next = n;
+    }
+
+    /// Answer every API request as if the access key were unknown.
+    pub fn reject_credentials(&self, on: bool) {
+        self.lock().reject_credentials = on;
+    }
+
+    /// Wait this long before answering each API request.
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = delay;
+    }
+
+    /// Split GetMetricData answers into pages of this many results (default: one page).
+    pub fn set_metric_results_per_page(&self, n: Option<usize>) {
+        self.lock().metric_results_per_page = n;
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+
+    /// (verified, refused) signatures among the requests received.
+    pub fn signature_counts(&self) -> (usize, usize) {
+        let requests = self.lock();
+        let verified = requests.requests.iter().filter(|r| r.verified()).count();
+        (verified, requests.requests.len() - verified)
+    }
+}
+
+/// The stand-in's routes: everything goes through one handler, which verifies, answers and
+/// records.
+pub fn router(standin: Arc<MskStandin>) -> Router {
+    Router::new().fallback(handle).with_state(standin)
+}
+
+/// Serves `standin` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    standin: Arc<MskStandin>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(standin))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn handle(State(s): State<Arc<MskStandin>>, request: Request) -> Response {
+    let at = Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, 4 << 20).await.unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    if let Some(control) = path.strip_prefix("/_standin/") {
+        return control_api(&s, &parts.method, control, query.as_deref(), &body);
+    }
+    let (operation, service) = route(&parts.method, &path);
+    let delay = s.lock().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or(path.as_str(), |pq| pq.as_str());
+    let signature = match sigv4_check::verify(
+        parts.method.as_str(),
+        target,
+        &parts.headers,
+        &body,
+        &s.config.credentials,
+        &s.config.region,
+        service,
+        SystemTime::now(),
+    ) {
+        Ok(scope) => Signature::Verified {
+            region: scope.region,
+            service: scope.service,
+        },
+        Err(f) => Signature::Refused {
+            code: f.code.to_string(),
+            message: f.message,
+        },
+    };
+    let mut metric_queries = 0;
+    let response = answer(
+        &s,
+        operation,
+        service,
+        &signature,
+        &path,
+        query.as_deref(),
+        &parts.headers,
+        &body,
+        &mut metric_queries,
+    );
+    s.lock().requests.push(Recorded {
+        operation,
+        method: parts.method.to_string(),
+        path,
+        query,
+        at_ms: at.duration_since(s.started).as_secs_f64() * 1000.0,
+        at,
+        signature,
+        metric_queries,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn route(method: &Method, path: &str) -> (Operation, &'static str) {
+    if path.starts_with(CLOUDWATCH_PATH) {
+        let op = match (method, &path[CLOUDWATCH_PATH.len()..]) {
+            (&Method::POST, "GetMetricData") => Operation::GetMetricData,
+            _ => Operation::Unknown,
+        };
+        return (op, "monitoring");
+    }
+    let op = match (method, path.strip_prefix("/v1/connectors")) {
+        (&Method::GET, Some("" | "/")) => Operation::ListConnectors,
+        (&Method::GET, Some(rest)) if rest.len() > 1 && !rest[1..].contains('/') => {
+            Operation::DescribeConnector
+        }
+        _ => Operation::Unknown,
+    };
+    (op, "kafkaconnect")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    s: &MskStandin,
+    operation: Operation,
+    service: &str,
+    signature: &Signature,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+    metric_queries: &mut usize,
+) -> Response {
+    let cbor = service == "monitoring";
+    if let Signature::Refused { code, message } = signature {
+        return aws_error(cbor, StatusCode::FORBIDDEN, code, message);
+    }
+    let mut inner = s.lock();
+    if inner.reject_credentials {
+        let code = if cbor {
+            "InvalidClientTokenId"
+        } else {
+            "UnrecognizedClientException"
+        };
+        let message = "The security token included in the request is invalid.";
+        return aws_error(cbor, StatusCode::FORBIDDEN, code, message);
+    }
+    if inner.throttle_next > 0 {
+        inner.throttle_next -= 1;
+        // REST services throttle with a 429; CloudWatch with a 400 and its query code.
+        return if cbor {
+            aws_error(true, StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded")
+        } else {
+            aws_error(
+                false,
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsException",
+                "Rate exceeded",
+            )
+        };
+    }
+    match operation {
+        Operation::ListConnectors => list_connectors(&inner.data, query),
+        Operation::DescribeConnector => describe_connector(&inner.data, path),
+        Operation::GetMetricData => {
+            if headers.get("smithy-protocol").and_then(|v| v.to_str().ok()) != Some("rpc-v2-cbor") {
+                return aws_error(
+                    true,
+                    StatusCode::BAD_REQUEST,
+                    "ValidationError",
+                    "The smithy-protocol header must be rpc-v2-cbor.",
+                );
+            }
+            let per_page = inner.metric_results_per_page;
+            get_metric_data(&inner.data, body, per_page, metric_queries)
+        }
+        Operation::Unknown => aws_error(
+            cbor,
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            "Unknown operation",
+        ),
+    }
+}
+
+/// AWS's error answer: REST-JSON puts the code in `x-amzn-ErrorType` and `{"message"}` in the
+/// body; RPC v2 CBOR puts `__type` and `message` in a CBOR body, and CloudWatch, being
+/// query-compatible, also sends the code in `x-amzn-query-error`.
+pub fn aws_error(cbor: bool, status: StatusCode, code: &str, message: &str) -> Response {
+    if cbor {
+        let mut w = cbor::Writer::new();
+        w.map(2)
+            .str("__type")
+            .str(&format!("com.amazonaws.cloudwatch#{code}"))
+            .str("message")
+            .str(message);
+        let body = w.into_bytes();
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "application/cbor".to_string()),
+                (
+                    header::HeaderName::from_static("smithy-protocol"),
+                    "rpc-v2-cbor".into(),
+                ),
+                (
+                    header::HeaderName::from_static("x-amzn-query-error"),
+                    format!("{code};Sender"),
+                ),
+            ],
+            body,
+        )
+            .into_response()
+    } else {
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::HeaderName::from_static("x-amzn-errortype"),
+                    code.to_string(),
+                ),
+            ],
+            json!({ "message": message }).to_string(),
+        )
+            .into_response()
+    }
+}
+
+fn json_ok(v: &Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The fixture's token form: base64 of `{"v":1,"offset":n}`.
+fn page_token(offset: usize) -> String {
+    B64.encode(format!(r#"{{"v":1,"offset":{offset}}}"#))
+}
+
+fn token_offset(token: &str) -> Option<usize> {
+    let v: Value = serde_json::from_slice(&B64.decode(token).ok()?).ok()?;
+    usize::try_from(v["offset"].as_u64()?).ok()
+}
+
+fn list_connectors(data: &MskData, query: Option<&str>) -> Response {
+    let bad = |m: &str| aws_error(false, StatusCode::BAD_REQUEST, "BadRequestException", m);
+    let max = match param(query, "maxResults").map(|v| v.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return bad("maxResults must be between 1 and 100."),
+    };
+    let offset = match param(query, "nextToken") {
+        None => 0,
+        Some(t) => match token_offset(&t) {
+            Some(o) => o,
+            None => return bad("The nextToken is not valid."),
+        },
+    };
+    let prefix = param(query, "connectorNamePrefix").unwrap_or_default();
+    let matching: Vec<&Value> = data
+        .connectors
+        .iter()
+        .filter(|c| {
+            c["connectorName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect();
+    let page: Vec<&Value> = matching.iter().skip(offset).take(max).copied().collect();
+    let mut out = json!({ "connectors": page });
+    if offset + max < matching.len() {
+        out["nextToken"] = Value::String(page_token(offset + max));
+    }
+    json_ok(&out)
+}
+
+fn describe_connector(data: &MskData, path: &str) -> Response {
+    let encoded = &path["/v1/connectors/".len()..];
+    let arn = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
+    let Some(summary) = data
+        .connectors
+        .iter()
+        .find(|c| c["connectorArn"].as_str() == Some(&*arn))
+    else {
+        return aws_error(
+            false,
+            StatusCode::NOT_FOUND,
+            "NotFoundException",
+            &format!("The resource {arn} was not found."),
+        );
+    };
+    let mut out = summary.clone();
+    let describe: Value =
+        serde_json::from_str(DESCRIBE_FIXTURE).expect("the describe fixture is JSON");
+    // The fixture's configuration for its own connector; a secret-bearing one for the others,
+    // so tests can check it never leaves the client.
+    out["connectorConfiguration"] = if summary["connectorName"] == describe["connectorName"] {
+        describe["connectorConfiguration"].clone()
+    } else {
+        json!({
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "tasks.max": "1",
+            "connection.password": "standin-secret-password",
+        })
+    };
+    if let Some(d) = data.state_descriptions.get(&*arn) {
+        out["stateDescription"] = d.clone();
+    }
+    json_ok(&out)
+}
+
+fn get_metric_data(
+    data: &MskData,
+    body: &[u8],
+    per_page: Option<usize>,
+    metric_queries: &mut usize,
+) -> Response {
+    let invalid = |m: &str| aws_error(true, StatusCode::BAD_REQUEST, "ValidationError", m);
+    let request = match cbor::to_json(body) {
+        Ok(v) => v,
+        Err(e) => return invalid(&format!("The request body is not CBOR: {e}")),
+    };
+    let Some(queries) = request["MetricDataQueries"].as_array() else {
+        return invalid("The parameter MetricDataQueries is required.");
+    };
+    *metric_queries = queries.len();
+    if queries.is_empty() || queries.len() > 500 {
+        return invalid("The collection MetricDataQueries must not have a size greater than 500.");
+    }
+    let mut ids = HashSet::new();
+    for q in queries {
+        let id = q["Id"].as_str().unwrap_or("");
+        let well_formed = id.starts_with(|c: char| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !well_formed || !ids.insert(id) {
+            return invalid(&format!(
+                "The value {id} for parameter MetricDataQueries.member.Id is not valid or not unique."
+            ));
+        }
+    }
+    let (Some(start), Some(end)) = (request["StartTime"].as_f64(), request["EndTime"].as_f64())
+    else {
+        return invalid("The parameters StartTime and EndTime are required.");
+    };
+    let ascending = request["ScanBy"] == "TimestampAscending";
+    let offset = match request["NextToken"].as_str() {
+        None => 0,
+        Some(t) => match token_offset(t) {
+            Some(o) => o,
+            None => {
+                return aws_error(
+                    true,
+                    StatusCode::BAD_REQUEST,
+                    "InvalidNextToken",
+                    "The service cannot process the nextToken.",
+                );
+            }
+        },
+    };
+    // CloudWatch shows a minute's datapoint about a minute after it ends.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let newest = ((now.min(end) / 60.0).floor() - 1.0) * 60.0;
+    let results: Vec<(String, String, Vec<(f64, f64)>)> = queries
+        .iter()
+        .map(|q| {
+            let metric = &q["MetricStat"]["Metric"];
+            let name = metric["MetricName"].as_str().unwrap_or("").to_string();
+            let period = q["MetricStat"]["Period"].as_f64().unwrap_or(60.0);
+            let connector = metric["Dimensions"]
+                .as_array()
+                .and_then(|d| d.iter().find(|d| d["Name"] == "ConnectorName"))
+                .and_then(|d| d["Value"].as_str());
+            let series = connector
+                .filter(|_| metric["Namespace"] == "AWS/KafkaConnect")
+                .and_then(|c| data.task_counts.get(c));
+            let values: &[f64] = match (series, name.as_str()) {
+                (Some(s), "RunningTaskCount") => &s.running,
+                (Some(s), "ErroredTaskCount") => &s.errored,
+                _ => &[],
+            };
+            let mut points: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (newest - i as f64 * period, *v))
+                .filter(|(t, _)| *t >= start && *t < end)
+                .collect();
+            if ascending {
+                points.reverse();
+            }
+            (q["Id"].as_str().unwrap_or("").to_string(), name, points)
+        })
+        .collect();
+    let take = per_page.unwrap_or(usize::MAX).max(1);
+    let page: Vec<_> = results.iter().skip(offset).take(take).collect();
+    let more = offset.saturating_add(take) < results.len();
+    let mut w = cbor::Writer::new();
+    w.map(if more { 3 } else { 2 });
+    w.str("MetricDataResults").array(page.len());
+    for (id, label, points) in page {
+        w.map(5);
+        w.str("Id").str(id).str("Label").str(label);
+        w.str("Timestamps").array(points.len());
+        for (t, _) in points {
+            w.timestamp(*t);
+        }
+        w.str("Values").array(points.len());
+        for (_, v) in points {
+            w.double(*v);
+        }
+        w.str("StatusCode").str("Complete");
+    }
+    w.str("Messages").array(0);
+    if more {
+        w.str("NextToken").str(&page_token(offset + take));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "application/cbor"),
+            (
+                header::HeaderName::from_static("smithy-protocol"),
+                "rpc-v2-cbor",
+            ),
+        ],
+        w.into_bytes(),
+    )
+        .into_response()
+}
+
+/// `GET requests`, `DELETE requests`, `POST throttle?next=N`,
+/// `POST reject-credentials?on=true|false`, `POST delay?ms=N`, `PUT data` (an [`MskData`]).
+fn control_api(
+    s: &MskStandin,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Response {
+    let number = |name: &str| param(query, name).and_then(|v| v.parse::<u64>().ok());
+    match (method, path) {
+        (&Method::GET, "requests") => json_ok(&json!(s.requests())),
+        (&Method::DELETE, "requests") => {
+            s.clear_requests();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (&Method::POST, "throttle") => match number("next") {
+            Some(n) => {
+                s.throttle_next(u32::try_from(n).unwrap_or(u32::MAX));
+                StatusCode::NO_CONTENT.into_response()
+            }
+            None => (StatusCode::BAD_REQUEST, "next=N is required\n").into_response(),
+        },
+        (&Method::POST, "reject-credentials") => {
+            s.reject_credentials(param(query, "on").as_deref() != Some("false"));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (&Method::POST, "delay") => {
+            s.set_delay(Duration::from_millis(number("ms").unwrap_or(0)));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (&Method::PUT, "data") => match serde_json::from_slice::<MskData>(body) {
+            Ok(data) => {
+                s.set_data(data);
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Err(e) => (
+                StatusCode::BAD_REQUEST,
+                format!("not MSK stand-in data: {e}\n"),
+            )
+                .into_response(),
+        },
+        _ => (StatusCode::NOT_FOUND, Body::from("unknown control path\n")).into_response(),
+    }
+}
