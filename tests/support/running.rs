@@ -68,3 +68,43 @@ impl Drop for Running {
         }
     }
 }
+
+/// For the stand-ins' example binaries: prints `listening on ADDR` as the first line of stdout
+/// (and writes `ADDR` to `addr_file` when given), so whoever started the process knows where
+/// it is.
+pub fn announce(addr: SocketAddr, addr_file: Option<&std::path::Path>) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(path) = addr_file {
+        // Written whole under another name, then renamed: a reader never sees half an address.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{addr}\n"))?;
+        std::fs::rename(&tmp, path)?;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn terminated() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
