@@ -177,10 +177,10 @@ impl ConnectClient {
             .await
             .map_err(|e| transport_error(&path, &e))?;
         let status = response.status();
-        if let Some(len) = response.content_length() {
-            if len > self.max_response_bytes as u64 {
-                return Err(self.too_large(&path, status.as_u16()));
-            }
+        if let Some(len) = response.content_length()
+            && len > self.max_response_bytes as u64
+        {
+            return Err(self.too_large(&path, status.as_u16()));
         }
         let mut body = Vec::with_capacity(
             response
