@@ -706,3 +706,65 @@ async fn no_credentials_anywhere_is_auth_and_nothing_is_sent() {
     );
     assert_eq!(s.state.requests().len(), 0);
 }
+
+#[tokio::test]
+async fn the_stand_in_refuses_unsigned_requests_in_aws_shape() {
+    let s = standin(MskData::fixture());
+
+    let r = reqwest::get(format!("{}/v1/connectors", s.server.url()))
+        .await
+        .expect("an answer");
+
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok()),
+        Some("MissingAuthenticationTokenException")
+    );
+    assert_eq!(
+        r.text().await.expect("a body"),
+        r#"{"message":"Missing Authentication Token"}"#
+    );
+    assert_eq!(s.state.signature_counts(), (0, 1));
+}
+
+#[tokio::test]
+async fn the_stand_in_holds_cloudwatch_to_500_queries_a_call() {
+    use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::MetricDataQuery;
+
+    let s = standin(MskData::fixture());
+    let sdk = loader(&s.server.url(), static_creds(&s.state.config.credentials))
+        .region(aws_config::Region::new(REGION))
+        .load()
+        .await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let queries: Vec<MetricDataQuery> = (0..501)
+        .map(|i| {
+            MetricDataQuery::builder()
+                .id(format!("q{i}"))
+                .expression("SUM(METRICS())")
+                .build()
+        })
+        .collect();
+
+    let err = cloudwatch
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
+        .start_time(DateTime::from_secs(1_700_000_000))
+        .end_time(DateTime::from_secs(1_700_000_300))
+        .send()
+        .await
+        .expect_err("too many queries");
+
+    let err = err.into_service_error();
+    assert_eq!(err.code(), Some("ValidationError"));
+    assert_eq!(
+        err.message(),
+        Some("The collection MetricDataQueries must not have a size greater than 500.")
+    );
+    let requests = s.state.requests();
+    assert_eq!((requests[0].metric_queries, requests[0].status), (501, 400));
+}

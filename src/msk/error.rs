@@ -201,7 +201,7 @@ fn cause(err: &(dyn StdError + 'static)) -> String {
 fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = String::new();
     for e in sources(err) {
-        let msg = e.to_string();
+        let msg = one_line(&e.to_string());
         if msg.is_empty() || out.ends_with(&msg) {
             continue;
         }
@@ -209,6 +209,19 @@ fn chain(err: &(dyn StdError + 'static)) -> String {
             out.push_str(": ");
         }
         out.push_str(&msg);
+    }
+    out
+}
+
+/// A message's lines joined into one, as a log line must be: the credential chain lists every
+/// provider it tried on a line of its own.
+fn one_line(msg: &str) -> String {
+    let mut out = String::new();
+    for line in msg.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { "; " });
+        }
+        out.push_str(line);
     }
     out
 }

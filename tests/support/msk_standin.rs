@@ -125,12 +125,12 @@ impl MskData {
         let describe: Value =
             serde_json::from_str(DESCRIBE_FIXTURE).expect("the describe fixture is JSON");
         for c in &self.connectors {
-            if c["connectorState"] == "FAILED" {
-                if let Some(arn) = c["connectorArn"].as_str() {
-                    self.state_descriptions
-                        .entry(arn.to_string())
-                        .or_insert_with(|| describe["stateDescription"].clone());
-                }
+            if c["connectorState"] == "FAILED"
+                && let Some(arn) = c["connectorArn"].as_str()
+            {
+                self.state_descriptions
+                    .entry(arn.to_string())
+                    .or_insert_with(|| describe["stateDescription"].clone());
             }
         }
     }
@@ -327,11 +327,14 @@ async fn handle(State(s): State<Arc<MskStandin>>, request: Request) -> Response 
         .uri
         .path_and_query()
         .map_or(path.as_str(), |pq| pq.as_str());
+    let received = sigv4_check::Received {
+        method: parts.method.as_str(),
+        path_and_query: target,
+        headers: &parts.headers,
+        body: &body,
+    };
     let signature = match sigv4_check::verify(
-        parts.method.as_str(),
-        target,
-        &parts.headers,
-        &body,
+        &received,
         &s.config.credentials,
         &s.config.region,
         service,
@@ -347,17 +350,16 @@ async fn handle(State(s): State<Arc<MskStandin>>, request: Request) -> Response 
         },
     };
     let mut metric_queries = 0;
-    let response = answer(
-        &s,
+    let call = Call {
         operation,
         service,
-        &signature,
-        &path,
-        query.as_deref(),
-        &parts.headers,
-        &body,
-        &mut metric_queries,
-    );
+        signature: &signature,
+        path: &path,
+        query: query.as_deref(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let response = answer(&s, &call, &mut metric_queries);
     s.lock().requests.push(Recorded {
         operation,
         method: parts.method.to_string(),
@@ -373,8 +375,8 @@ async fn handle(State(s): State<Arc<MskStandin>>, request: Request) -> Response 
 }
 
 fn route(method: &Method, path: &str) -> (Operation, &'static str) {
-    if path.starts_with(CLOUDWATCH_PATH) {
-        let op = match (method, &path[CLOUDWATCH_PATH.len()..]) {
+    if let Some(operation) = path.strip_prefix(CLOUDWATCH_PATH) {
+        let op = match (method, operation) {
             (&Method::POST, "GetMetricData") => Operation::GetMetricData,
             _ => Operation::Unknown,
         };
@@ -390,20 +392,20 @@ fn route(method: &Method, path: &str) -> (Operation, &'static str) {
     (op, "kafkaconnect")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn answer(
-    s: &MskStandin,
+/// An API request, routed and checked.
+struct Call<'a> {
     operation: Operation,
-    service: &str,
-    signature: &Signature,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-    metric_queries: &mut usize,
-) -> Response {
-    let cbor = service == "monitoring";
-    if let Signature::Refused { code, message } = signature {
+    service: &'static str,
+    signature: &'a Signature,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+fn answer(s: &MskStandin, call: &Call<'_>, metric_queries: &mut usize) -> Response {
+    let cbor = call.service == "monitoring";
+    if let Signature::Refused { code, message } = call.signature {
         return aws_error(cbor, StatusCode::FORBIDDEN, code, message);
     }
     let mut inner = s.lock();
@@ -430,11 +432,16 @@ fn answer(
             )
         };
     }
-    match operation {
-        Operation::ListConnectors => list_connectors(&inner.data, query),
-        Operation::DescribeConnector => describe_connector(&inner.data, path),
+    match call.operation {
+        Operation::ListConnectors => list_connectors(&inner.data, call.query),
+        Operation::DescribeConnector => describe_connector(&inner.data, call.path),
         Operation::GetMetricData => {
-            if headers.get("smithy-protocol").and_then(|v| v.to_str().ok()) != Some("rpc-v2-cbor") {
+            if call
+                .headers
+                .get("smithy-protocol")
+                .and_then(|v| v.to_str().ok())
+                != Some("rpc-v2-cbor")
+            {
                 return aws_error(
                     true,
                     StatusCode::BAD_REQUEST,
@@ -443,7 +450,7 @@ fn answer(
                 );
             }
             let per_page = inner.metric_results_per_page;
-            get_metric_data(&inner.data, body, per_page, metric_queries)
+            get_metric_data(&inner.data, call.body, per_page, metric_queries)
         }
         Operation::Unknown => aws_error(
             cbor,
@@ -585,6 +592,13 @@ fn describe_connector(data: &MskData, path: &str) -> Response {
     json_ok(&out)
 }
 
+/// One query's answer: (epoch seconds, value) datapoints in the order asked for.
+struct MetricResult {
+    id: String,
+    label: String,
+    points: Vec<(f64, f64)>,
+}
+
 fn get_metric_data(
     data: &MskData,
     body: &[u8],
@@ -639,7 +653,7 @@ fn get_metric_data(
         .unwrap_or_default()
         .as_secs_f64();
     let newest = ((now.min(end) / 60.0).floor() - 1.0) * 60.0;
-    let results: Vec<(String, String, Vec<(f64, f64)>)> = queries
+    let results: Vec<MetricResult> = queries
         .iter()
         .map(|q| {
             let metric = &q["MetricStat"]["Metric"];
@@ -666,7 +680,11 @@ fn get_metric_data(
             if ascending {
                 points.reverse();
             }
-            (q["Id"].as_str().unwrap_or("").to_string(), name, points)
+            MetricResult {
+                id: q["Id"].as_str().unwrap_or("").to_string(),
+                label: name,
+                points,
+            }
         })
         .collect();
     let take = per_page.unwrap_or(usize::MAX).max(1);
@@ -675,15 +693,15 @@ fn get_metric_data(
     let mut w = cbor::Writer::new();
     w.map(if more { 3 } else { 2 });
     w.str("MetricDataResults").array(page.len());
-    for (id, label, points) in page {
+    for r in page {
         w.map(5);
-        w.str("Id").str(id).str("Label").str(label);
-        w.str("Timestamps").array(points.len());
-        for (t, _) in points {
+        w.str("Id").str(&r.id).str("Label").str(&r.label);
+        w.str("Timestamps").array(r.points.len());
+        for (t, _) in &r.points {
             w.timestamp(*t);
         }
-        w.str("Values").array(points.len());
-        for (_, v) in points {
+        w.str("Values").array(r.points.len());
+        for (_, v) in &r.points {
             w.double(*v);
         }
         w.str("StatusCode").str("Complete");

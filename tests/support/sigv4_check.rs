@@ -57,18 +57,29 @@ fn fail(code: &'static str, message: impl Into<String>) -> SigFailure {
     }
 }
 
-/// Checks the signature of one request. `path_and_query` is the request target exactly as it
-/// arrived; `body` the whole body.
+/// A request as it arrived.
+pub struct Received<'a> {
+    pub method: &'a str,
+    /// The request target exactly as sent.
+    pub path_and_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Checks the signature of `request` against `creds`, for `region` and signing name `service`.
 pub fn verify(
-    method: &str,
-    path_and_query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: &Received<'_>,
     creds: &StaticCredentials,
     region: &str,
     service: &str,
     now: SystemTime,
 ) -> Result<Scope, SigFailure> {
+    let Received {
+        method,
+        path_and_query,
+        headers,
+        body,
+    } = *request;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let Some(authorization) = header("authorization") else {
         return Err(fail(
