@@ -85,13 +85,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.throttle_next,
         Duration::from_secs(args.retry_after_secs),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-        running::announce(listener.local_addr()?, args.addr_file.as_deref())?;
-        cloud_standin::serve(listener, standin, running::terminated()).await
-    })?;
+    running::serve_process(
+        cloud_standin::router(standin),
+        args.port,
+        args.addr_file.as_deref(),
+    )?;
     Ok(())
 }

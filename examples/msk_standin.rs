@@ -85,13 +85,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     standin.reject_credentials(args.reject_credentials);
     standin.set_delay(Duration::from_millis(args.delay_ms));
     standin.set_metric_results_per_page(args.metric_results_per_page);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-        running::announce(listener.local_addr()?, args.addr_file.as_deref())?;
-        msk_standin::serve(listener, standin, running::terminated()).await
-    })?;
+    running::serve_process(
+        msk_standin::router(standin),
+        args.port,
+        args.addr_file.as_deref(),
+    )?;
     Ok(())
 }

@@ -351,17 +351,6 @@ pub fn router(standin: Arc<CloudStandin>) -> Router {
     Router::new().fallback(handle).with_state(standin)
 }
 
-/// Serves `standin` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    standin: Arc<CloudStandin>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(standin))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
 /// Cloud's error envelope.
 pub fn cloud_error(status: StatusCode, message: &str) -> Response {
     let body = json!({"error": {"code": status.as_u16(), "message": message}});

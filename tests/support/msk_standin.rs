@@ -298,17 +298,6 @@ pub fn router(standin: Arc<MskStandin>) -> Router {
     Router::new().fallback(handle).with_state(standin)
 }
 
-/// Serves `standin` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    standin: Arc<MskStandin>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(standin))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
 async fn handle(State(s): State<Arc<MskStandin>>, request: Request) -> Response {
     let at = Instant::now();
     let (parts, body) = request.into_parts();

@@ -69,7 +69,26 @@ impl Drop for Running {
     }
 }
 
-/// For the stand-ins' example binaries: prints `listening on ADDR` as the first line of stdout
+/// For the stand-ins' example binaries: serves `router` on 127.0.0.1:`port` until SIGTERM or
+/// SIGINT, after announcing the address.
+pub fn serve_process(
+    router: axum::Router,
+    port: u16,
+    addr_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        announce(listener.local_addr()?, addr_file)?;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(terminated())
+            .await
+    })
+}
+
+/// Prints `listening on ADDR` as the first line of stdout
 /// (and writes `ADDR` to `addr_file` when given), so whoever started the process knows where
 /// it is.
 pub fn announce(addr: SocketAddr, addr_file: Option<&std::path::Path>) -> std::io::Result<()> {
