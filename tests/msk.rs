@@ -768,3 +768,36 @@ async fn the_stand_in_holds_cloudwatch_to_500_queries_a_call() {
     let requests = s.state.requests();
     assert_eq!((requests[0].metric_queries, requests[0].status), (501, 400));
 }
+
+#[tokio::test]
+async fn the_stand_in_filters_by_name_prefix_and_honours_max_results() {
+    let s = standin(MskData::generated(12, REGION));
+    let sdk = loader(&s.server.url(), static_creds(&s.state.config.credentials))
+        .region(aws_config::Region::new(REGION))
+        .load()
+        .await;
+    let kafkaconnect = aws_sdk_kafkaconnect::Client::new(&sdk);
+
+    let page = kafkaconnect
+        .list_connectors()
+        .connector_name_prefix("payments-s3-sink")
+        .max_results(2)
+        .send()
+        .await
+        .expect("a page");
+
+    let names: Vec<&str> = page
+        .connectors()
+        .iter()
+        .filter_map(|c| c.connector_name())
+        .collect();
+    assert_eq!(names, ["payments-s3-sink-00001", "payments-s3-sink-00005"]);
+    assert_eq!(page.next_token(), Some("eyJ2IjoxLCJvZmZzZXQiOjJ9"));
+    let err = kafkaconnect
+        .list_connectors()
+        .max_results(101)
+        .send()
+        .await
+        .expect_err("over the limit");
+    assert!(err.into_service_error().is_bad_request_exception());
+}
