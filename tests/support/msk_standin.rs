@@ -15,12 +15,15 @@
 
 #[path = "cbor.rs"]
 pub mod cbor;
+#[path = "msk_cloudwatch.rs"]
+mod cloudwatch;
+#[path = "msk_data.rs"]
+mod data;
 #[path = "sigv4_check.rs"]
 pub mod sigv4_check;
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -29,14 +32,13 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
+#[allow(unused_imports)]
+pub use data::{ACCOUNT, DESCRIBE_FIXTURE, LIST_FIXTURE, MskData, TaskSeries, arn};
 pub use sigv4_check::StaticCredentials;
 
-pub const LIST_FIXTURE: &str = include_str!("../fixtures/msk-list-connectors.json");
-pub const DESCRIBE_FIXTURE: &str = include_str!("../fixtures/msk-describe-connector.json");
-pub const ACCOUNT: &str = "123456789012";
 /// CloudWatch's RPC v2 path prefix (its Smithy service shape is `GraniteServiceVersion20100801`).
 pub const CLOUDWATCH_PATH: &str = "/service/GraniteServiceVersion20100801/operation/";
 
@@ -54,115 +56,6 @@ impl Default for MskStandinConfig {
             credentials: StaticCredentials::default(),
         }
     }
-}
-
-/// A connector's CloudWatch task counts, newest datapoint first, one a minute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TaskSeries {
-    #[serde(default)]
-    pub running: Vec<f64>,
-    #[serde(default)]
-    pub errored: Vec<f64>,
-}
-
-/// What the stand-in serves. As JSON (the `--data` file, `PUT /_standin/data`):
-/// `{"connectors": [ConnectorSummary…], "stateDescriptions": {arn: {code, message}},
-/// "taskCounts": {name: {"running": [n…], "errored": [n…]}}}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MskData {
-    #[serde(default)]
-    pub connectors: Vec<Value>,
-    #[serde(default)]
-    pub state_descriptions: BTreeMap<String, Value>,
-    #[serde(default)]
-    pub task_counts: BTreeMap<String, TaskSeries>,
-}
-
-impl MskData {
-    /// The fixture's four connectors, its FAILED one's state description, and task counts by
-    /// [`MskData::default_task_counts`].
-    pub fn fixture() -> MskData {
-        let list: Value = serde_json::from_str(LIST_FIXTURE).expect("the list fixture is JSON");
-        let mut data = MskData {
-            connectors: list["connectors"].as_array().cloned().unwrap_or_default(),
-            ..MskData::default()
-        };
-        data.describe_failed();
-        data.default_task_counts();
-        data
-    }
-
-    /// `n` connectors cycling through the fixture's four (same states and capacities), named
-    /// `{fixture name}-{i:05}`, with ARNs in `region`.
-    pub fn generated(n: usize, region: &str) -> MskData {
-        let list: Value = serde_json::from_str(LIST_FIXTURE).expect("the list fixture is JSON");
-        let templates = list["connectors"].as_array().cloned().unwrap_or_default();
-        let connectors = (0..n)
-            .map(|i| {
-                let mut c = templates[i % templates.len()].clone();
-                let base = c["connectorName"]
-                    .as_str()
-                    .unwrap_or("connector")
-                    .to_string();
-                let name = format!("{base}-{i:05}");
-                c["connectorArn"] = Value::String(arn(region, &name, i));
-                c["connectorName"] = Value::String(name);
-                c
-            })
-            .collect();
-        let mut data = MskData {
-            connectors,
-            ..MskData::default()
-        };
-        data.describe_failed();
-        data.default_task_counts();
-        data
-    }
-
-    /// Every FAILED connector without one gets the describe fixture's state description.
-    pub fn describe_failed(&mut self) {
-        let describe: Value =
-            serde_json::from_str(DESCRIBE_FIXTURE).expect("the describe fixture is JSON");
-        for c in &self.connectors {
-            if c["connectorState"] == "FAILED"
-                && let Some(arn) = c["connectorArn"].as_str()
-            {
-                self.state_descriptions
-                    .entry(arn.to_string())
-                    .or_insert_with(|| describe["stateDescription"].clone());
-            }
-        }
-    }
-
-    /// RUNNING and UPDATING connectors: 2 running, 0 errored; FAILED: 0 running, 1 errored;
-    /// CREATING and DELETING: no datapoints (MSK publishes none before a connector runs).
-    pub fn default_task_counts(&mut self) {
-        for c in &self.connectors {
-            let series = match c["connectorState"].as_str() {
-                Some("RUNNING" | "UPDATING") => TaskSeries {
-                    running: vec![2.0],
-                    errored: vec![0.0],
-                },
-                Some("FAILED") => TaskSeries {
-                    running: vec![0.0],
-                    errored: vec![1.0],
-                },
-                _ => continue,
-            };
-            if let Some(name) = c["connectorName"].as_str() {
-                self.task_counts.insert(name.to_string(), series);
-            }
-        }
-    }
-}
-
-/// A connector ARN in the fixture's form: `…:connector/{name}/{uuid}-{n}`.
-pub fn arn(region: &str, name: &str, i: usize) -> String {
-    format!(
-        "arn:aws:kafkaconnect:{region}:{ACCOUNT}:connector/{name}/{:08x}-0000-4000-8000-{:012x}-1",
-        i as u32, i
-    )
 }
 
 /// Which API a request called.
@@ -439,7 +332,7 @@ fn answer(s: &MskStandin, call: &Call<'_>, metric_queries: &mut usize) -> Respon
                 );
             }
             let per_page = inner.metric_results_per_page;
-            get_metric_data(&inner.data, call.body, per_page, metric_queries)
+            cloudwatch::get_metric_data(&inner.data, call.body, per_page, metric_queries)
         }
         Operation::Unknown => aws_error(
             cbor,
@@ -505,11 +398,11 @@ fn param(query: Option<&str>, name: &str) -> Option<String> {
 }
 
 /// The fixture's token form: base64 of `{"v":1,"offset":n}`.
-fn page_token(offset: usize) -> String {
+pub(crate) fn page_token(offset: usize) -> String {
     B64.encode(format!(r#"{{"v":1,"offset":{offset}}}"#))
 }
 
-fn token_offset(token: &str) -> Option<usize> {
+pub(crate) fn token_offset(token: &str) -> Option<usize> {
     let v: Value = serde_json::from_slice(&B64.decode(token).ok()?).ok()?;
     usize::try_from(v["offset"].as_u64()?).ok()
 }
@@ -579,137 +472,6 @@ fn describe_connector(data: &MskData, path: &str) -> Response {
         out["stateDescription"] = d.clone();
     }
     json_ok(&out)
-}
-
-/// One query's answer: (epoch seconds, value) datapoints in the order asked for.
-struct MetricResult {
-    id: String,
-    label: String,
-    points: Vec<(f64, f64)>,
-}
-
-fn get_metric_data(
-    data: &MskData,
-    body: &[u8],
-    per_page: Option<usize>,
-    metric_queries: &mut usize,
-) -> Response {
-    let invalid = |m: &str| aws_error(true, StatusCode::BAD_REQUEST, "ValidationError", m);
-    let request = match cbor::to_json(body) {
-        Ok(v) => v,
-        Err(e) => return invalid(&format!("The request body is not CBOR: {e}")),
-    };
-    let Some(queries) = request["MetricDataQueries"].as_array() else {
-        return invalid("The parameter MetricDataQueries is required.");
-    };
-    *metric_queries = queries.len();
-    if queries.is_empty() || queries.len() > 500 {
-        return invalid("The collection MetricDataQueries must not have a size greater than 500.");
-    }
-    let mut ids = HashSet::new();
-    for q in queries {
-        let id = q["Id"].as_str().unwrap_or("");
-        let well_formed = id.starts_with(|c: char| c.is_ascii_lowercase())
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !well_formed || !ids.insert(id) {
-            return invalid(&format!(
-                "The value {id} for parameter MetricDataQueries.member.Id is not valid or not unique."
-            ));
-        }
-    }
-    let (Some(start), Some(end)) = (request["StartTime"].as_f64(), request["EndTime"].as_f64())
-    else {
-        return invalid("The parameters StartTime and EndTime are required.");
-    };
-    let ascending = request["ScanBy"] == "TimestampAscending";
-    let offset = match request["NextToken"].as_str() {
-        None => 0,
-        Some(t) => match token_offset(t) {
-            Some(o) => o,
-            None => {
-                return aws_error(
-                    true,
-                    StatusCode::BAD_REQUEST,
-                    "InvalidNextToken",
-                    "The service cannot process the nextToken.",
-                );
-            }
-        },
-    };
-    // CloudWatch shows a minute's datapoint about a minute after it ends.
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64();
-    let newest = ((now.min(end) / 60.0).floor() - 1.0) * 60.0;
-    let results: Vec<MetricResult> = queries
-        .iter()
-        .map(|q| {
-            let metric = &q["MetricStat"]["Metric"];
-            let name = metric["MetricName"].as_str().unwrap_or("").to_string();
-            let period = q["MetricStat"]["Period"].as_f64().unwrap_or(60.0);
-            let connector = metric["Dimensions"]
-                .as_array()
-                .and_then(|d| d.iter().find(|d| d["Name"] == "ConnectorName"))
-                .and_then(|d| d["Value"].as_str());
-            let series = connector
-                .filter(|_| metric["Namespace"] == "AWS/KafkaConnect")
-                .and_then(|c| data.task_counts.get(c));
-            let values: &[f64] = match (series, name.as_str()) {
-                (Some(s), "RunningTaskCount") => &s.running,
-                (Some(s), "ErroredTaskCount") => &s.errored,
-                _ => &[],
-            };
-            let mut points: Vec<(f64, f64)> = values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (newest - i as f64 * period, *v))
-                .filter(|(t, _)| *t >= start && *t < end)
-                .collect();
-            if ascending {
-                points.reverse();
-            }
-            MetricResult {
-                id: q["Id"].as_str().unwrap_or("").to_string(),
-                label: name,
-                points,
-            }
-        })
-        .collect();
-    let take = per_page.unwrap_or(usize::MAX).max(1);
-    let page: Vec<_> = results.iter().skip(offset).take(take).collect();
-    let more = offset.saturating_add(take) < results.len();
-    let mut w = cbor::Writer::new();
-    w.map(if more { 3 } else { 2 });
-    w.str("MetricDataResults").array(page.len());
-    for r in page {
-        w.map(5);
-        w.str("Id").str(&r.id).str("Label").str(&r.label);
-        w.str("Timestamps").array(r.points.len());
-        for (t, _) in &r.points {
-            w.timestamp(*t);
-        }
-        w.str("Values").array(r.points.len());
-        for (_, v) in &r.points {
-            w.double(*v);
-        }
-        w.str("StatusCode").str("Complete");
-    }
-    w.str("Messages").array(0);
-    if more {
-        w.str("NextToken").str(&page_token(offset + take));
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "application/cbor"),
-            (
-                header::HeaderName::from_static("smithy-protocol"),
-                "rpc-v2-cbor",
-            ),
-        ],
-        w.into_bytes(),
-    )
-        .into_response()
 }
 
 /// `GET requests`, `DELETE requests`, `POST throttle?next=N`,
