@@ -9,7 +9,7 @@
 #
 # The builder stage runs scripts/build-release, the same script CI runs.
 
-# Any Rust >= 1.85 (Cargo.toml rust-version); `1` is the latest stable.
+# Any Rust >= 1.94.1 (Cargo.toml rust-version, set by the AWS SDK crates); `1` is the latest stable.
 ARG RUST_VERSION=1
 ARG DEBIAN_SUITE=bookworm
 

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`config`] → one [`observe`] task per Connect cluster (through the
 //! [`connect`] client) → immutable snapshots → [`metrics`] encoding → [`http`] `/metrics`.
-//! [`app`] wires them together; `main` only parses the command line and maps errors to exit codes.
+//! [`msk`] is the client of Amazon MSK Connect. [`app`] wires them together; `main` only parses
+//! the command line and maps errors to exit codes.
 
 pub mod access;
 pub mod app;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod connect;
 pub mod http;
 pub mod metrics;
+pub mod msk;
 pub mod observe;
 pub mod secret;
 pub mod web;

@@ -1053,12 +1053,12 @@ async fn every_dashboard_and_alert_query_runs_against_the_real_stack() {
                 failures.push(format!("{source} / {where_}: returned nothing"))
             }
             Ok(result) => {
-                if let Some((label, value)) = must_name.get(where_) {
-                    if !result.iter().any(|r| r["metric"][*label] == *value) {
-                        failures.push(format!(
-                            "{source} / {where_}: no {label}={value} in {result:?}"
-                        ));
-                    }
+                if let Some((label, value)) = must_name.get(where_)
+                    && !result.iter().any(|r| r["metric"][*label] == *value)
+                {
+                    failures.push(format!(
+                        "{source} / {where_}: no {label}={value} in {result:?}"
+                    ));
                 }
             }
         }

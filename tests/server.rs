@@ -18,10 +18,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_kconnect-exporter");
 async fn wait_ready(base: &str) {
     let until = Instant::now() + DEADLINE;
     loop {
-        if let Ok(r) = reqwest::get(format!("{base}/-/ready")).await {
-            if r.status() == 200 {
-                return;
-            }
+        if let Ok(r) = reqwest::get(format!("{base}/-/ready")).await
+            && r.status() == 200
+        {
+            return;
         }
         assert!(Instant::now() < until, "{base} never became ready");
         tokio::time::sleep(Duration::from_millis(50)).await;

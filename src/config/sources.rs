@@ -155,10 +155,10 @@ impl Vars {
     /// variable, or the file's key with its place (`kconnect.toml:3: KEY`).
     pub fn source_of(&self, name: &str) -> String {
         let set = |v: Option<&String>| v.is_some_and(|v| !v.trim().is_empty());
-        if set(self.args.flag(name)) {
-            if let Some((_, flag)) = FLAGS.iter().find(|(var, _)| *var == name) {
-                return flag.to_string();
-            }
+        if set(self.args.flag(name))
+            && let Some((_, flag)) = FLAGS.iter().find(|(var, _)| *var == name)
+        {
+            return flag.to_string();
         }
         if set(self.env.get(name)) {
             return name.to_string();

@@ -268,10 +268,10 @@ impl ConnectClient {
         if status.as_u16() == 429 {
             self.hold_off(response.headers());
         }
-        if let Some(len) = response.content_length() {
-            if len > self.max_response_bytes as u64 {
-                return Err(self.too_large(&request, status.as_u16()));
-            }
+        if let Some(len) = response.content_length()
+            && len > self.max_response_bytes as u64
+        {
+            return Err(self.too_large(&request, status.as_u16()));
         }
         let mut body = Vec::with_capacity(
             response

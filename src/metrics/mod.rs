@@ -267,10 +267,10 @@ impl Iterator for TextBody {
             return Some(first);
         }
         let mut buf = String::new();
-        if !self.connectors.fill(&mut buf) {
-            if let Some(end) = self.end.take() {
-                buf.push_str(end);
-            }
+        if !self.connectors.fill(&mut buf)
+            && let Some(end) = self.end.take()
+        {
+            buf.push_str(end);
         }
         (!buf.is_empty()).then_some(buf)
     }

@@ -61,16 +61,16 @@ pub(super) fn encode(enc: &mut DescriptorEncoder) -> Result<(), fmt::Error> {
         )?;
         m.encode_gauge(&(fds as u64))?;
     }
-    if let Ok(limits) = me.limits() {
-        if let procfs::process::LimitValue::Value(max) = limits.max_open_files.soft_limit {
-            let mut m = enc.encode_descriptor(
-                "process_max_fds",
-                "Maximum number of open file descriptors.",
-                None,
-                MetricType::Gauge,
-            )?;
-            m.encode_gauge(&max)?;
-        }
+    if let Ok(limits) = me.limits()
+        && let procfs::process::LimitValue::Value(max) = limits.max_open_files.soft_limit
+    {
+        let mut m = enc.encode_descriptor(
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            None,
+            MetricType::Gauge,
+        )?;
+        m.encode_gauge(&max)?;
     }
     Ok(())
 }

@@ -164,10 +164,10 @@ impl Observer {
         let outcome = tokio::time::timeout_at(deadline, async {
             // A cluster that asked to be left alone a little longer is waited for, within the
             // deadline; a longer wait fails this observation without a request.
-            if let Some(until) = source.throttled_until() {
-                if until < deadline {
-                    tokio::time::sleep_until(until).await;
-                }
+            if let Some(until) = source.throttled_until()
+                && until < deadline
+            {
+                tokio::time::sleep_until(until).await;
             }
             source.observe(&id).await
         })

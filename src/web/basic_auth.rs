@@ -155,10 +155,10 @@ impl BasicAuth {
 
     fn remember(&self, key: [u8; 32]) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_SIZE {
-            if let Some(evicted) = cache.iter().next().copied() {
-                cache.remove(&evicted);
-            }
+        if cache.len() >= CACHE_SIZE
+            && let Some(evicted) = cache.iter().next().copied()
+        {
+            cache.remove(&evicted);
         }
         cache.insert(key);
     }

@@ -238,17 +238,17 @@ pub(super) fn parse_tls(
              client_auth_type to RequireAndVerifyClientCert",
         );
     }
-    if let (Some(min), Some(max)) = (min_version, max_version) {
-        if min > max {
-            p.at(
-                section,
-                format!(
-                    "min_version {} is above max_version {}",
-                    min.as_str(),
-                    max.as_str()
-                ),
-            );
-        }
+    if let (Some(min), Some(max)) = (min_version, max_version)
+        && min > max
+    {
+        p.at(
+            section,
+            format!(
+                "min_version {} is above max_version {}",
+                min.as_str(),
+                max.as_str()
+            ),
+        );
     }
     if p.len() > errors_before {
         return None;

@@ -51,10 +51,10 @@ impl Exporter {
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
                     self.seen.push(line.clone());
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                        if v["message"] == message {
-                            return v;
-                        }
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                        && v["message"] == message
+                    {
+                        return v;
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
