@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ListenAddress, LogFormat};
-use crate::connect::{ConnectClient, ConnectError};
+use crate::config::{ClusterConfig, Config, ListenAddress, LogFormat};
+use crate::connect::ConnectError;
 use crate::metrics::Exposition;
-use crate::observe::{Apache, ClusterHandle, Observer, Source};
+use crate::observe::{ClusterHandle, Observer, Source};
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -85,65 +85,37 @@ impl App {
                 address: config.listen_address,
                 source,
             })?;
-        let mut clients = Vec::new();
+        let mut sources = Vec::new();
         for cluster in &config.clusters {
-            let client = ConnectClient::new(&cluster.client).map_err(|e| AppError::Client {
-                cluster: cluster.id.clone(),
-                message: e.to_string(),
-            })?;
-            if cluster.client.permissive_tls && cluster.client.base_url.scheme() == "https" {
-                tracing::warn!(
-                    cluster = %cluster.id,
-                    "CONNECT_PERMISSIVE_SSL is true: the server certificate of {} is not verified",
-                    cluster.display_url()
-                );
-            }
-            clients.push(client);
+            sources.push(source(cluster, config.parallelism).await?);
         }
-
         let answers =
-            futures_util::future::join_all(clients.iter().map(ConnectClient::server_info)).await;
+            futures_util::future::join_all(sources.iter_mut().map(Source::validate)).await;
         let mut failures = Vec::new();
         let mut observers = Vec::new();
         let mut handles = Vec::new();
-        for ((cluster, client), answer) in config.clusters.iter().zip(clients).zip(answers) {
-            let server = match answer {
-                Ok(server) => {
-                    tracing::info!(
-                        cluster = %cluster.id,
-                        url = %cluster.display_url(),
-                        version = %server.version,
-                        kafka_cluster_id = server.kafka_cluster_id.as_deref().unwrap_or(""),
-                        observation_version = cluster.observation_version.as_str(),
-                        "observing Kafka Connect"
-                    );
-                    Some(server)
-                }
-                Err(error) if cluster.startup_validation => {
-                    failures.push(StartupFailure {
-                        cluster: cluster.id.clone(),
-                        url: cluster.display_url(),
-                        error,
-                    });
-                    None
-                }
-                Err(error) => {
-                    tracing::warn!(
-                        cluster = %cluster.id,
-                        url = %cluster.display_url(),
-                        reason = %error.reason,
-                        error = %error,
-                        "Kafka Connect is not reachable; serving anyway and retrying every observation"
-                    );
-                    None
-                }
-            };
-            let source = Source::Apache(Apache::new(
-                client,
-                cluster.observation_version,
-                config.parallelism,
-                server,
-            ));
+        for ((cluster, source), answer) in config.clusters.iter().zip(sources).zip(answers) {
+            match answer {
+                Ok(found) => tracing::info!(
+                    cluster = %cluster.id,
+                    url = %cluster.display_url(),
+                    flavour = cluster.flavour.as_str(),
+                    observation_version = cluster.observation_version.as_str(),
+                    "observing Kafka Connect: {found}"
+                ),
+                Err(error) if cluster.startup_validation => failures.push(StartupFailure {
+                    cluster: cluster.id.clone(),
+                    url: cluster.display_url(),
+                    error,
+                }),
+                Err(error) => tracing::warn!(
+                    cluster = %cluster.id,
+                    url = %cluster.display_url(),
+                    reason = %error.reason,
+                    error = %error,
+                    "Kafka Connect is not reachable; serving anyway and retrying every observation"
+                ),
+            }
             let (observer, handle) =
                 Observer::new(cluster, source, config.interval, config.observation_timeout);
             observers.push(observer);
@@ -207,6 +179,26 @@ impl App {
         tracker.wait().await;
         served.map_err(AppError::Serve)
     }
+}
+
+/// How `cluster` is observed: its flavour's source, with its client.
+async fn source(cluster: &ClusterConfig, parallelism: usize) -> Result<Source, AppError> {
+    if cluster.client.permissive_tls
+        && cluster.msk.is_none()
+        && cluster.client.base_url.scheme() == "https"
+    {
+        tracing::warn!(
+            cluster = %cluster.id,
+            "CONNECT_PERMISSIVE_SSL is true: the server certificate of {} is not verified",
+            cluster.display_url()
+        );
+    }
+    Source::from_config(cluster, parallelism)
+        .await
+        .map_err(|message| AppError::Client {
+            cluster: cluster.id.clone(),
+            message,
+        })
 }
 
 /// Starts logging to stderr at the configured level and format. Dependencies log only their

@@ -455,8 +455,10 @@ KCONNECT_CONNECT_MAX_RESPONSE_BYTES=67108864
 KCONNECT_LOG_LEVEL=info
 KCONNECT_LOG_FORMAT=text
 CONNECT_RESOURCE_IDS=US1
+# cluster US1: Apache Kafka Connect REST API
 US1_CONNECT_NAME=US1
 US1_CONNECT_REST_URL=https://us1:8443/
+US1_CONNECT_CONFLUENT_CLOUD=false
 US1_CONNECT_AUTH=BASIC
 US1_CONNECT_BASIC_AUTH_USER=monitor
 US1_CONNECT_BASIC_AUTH_PASS=********
@@ -606,6 +608,74 @@ fn a_url_query_is_never_echoed() {
         problems,
         [
             "CONNECT_REST_URL: \"http://c:8083/x\" must not have a query or fragment (…?… or …#…, not shown here)"
+        ]
+    );
+}
+
+#[test]
+fn a_region_without_a_url_is_an_msk_connect_region() {
+    let c = load(
+        &[],
+        &[
+            ("CONNECT_RESOURCE_IDS", "SELF,MSK"),
+            ("SELF_CONNECT_REST_URL", "http://connect:8083"),
+            ("MSK_CONNECT_AWS_REGION", "eu-west-1"),
+            ("MSK_CONNECT_MSK_CLOUDWATCH", "true"),
+            ("MSK_CONNECT_TIMEOUT_MS", "2000"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.clusters[0].flavour,
+        kconnect_exporter::config::Flavour::Apache
+    );
+    let msk = &c.clusters[1];
+    assert_eq!(msk.flavour, kconnect_exporter::config::Flavour::Msk);
+    let settings = msk.msk.as_ref().unwrap();
+    assert_eq!(
+        (
+            settings.region.as_str(),
+            settings.cloudwatch_task_counts,
+            settings.timeout
+        ),
+        ("eu-west-1", true, Duration::from_millis(2000))
+    );
+    assert_eq!(
+        msk.display_url(),
+        "https://kafkaconnect.eu-west-1.amazonaws.com/"
+    );
+    assert!(c.describe().contains(
+        "# cluster MSK: Amazon MSK Connect\nMSK_CONNECT_NAME=MSK\nMSK_CONNECT_AWS_REGION=eu-west-1\nMSK_CONNECT_MSK_CLOUDWATCH=true\n"
+    ));
+
+    let problems = load(
+        &[],
+        &[
+            ("CONNECT_REST_URL", "http://connect:8083"),
+            ("CONNECT_AWS_REGION", "eu-west-1"),
+            ("CONNECT_MSK_CLOUDWATCH", "sometimes"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_MSK_CLOUDWATCH: \"sometimes\" is not true or false",
+            "CONNECT_AWS_REGION: is set together with CONNECT_REST_URL: a cluster is either a Connect REST API (the URL) or an MSK Connect region; remove one",
+        ]
+    );
+    let c = load(
+        &[],
+        &[
+            ("CONNECT_REST_URL", "http://connect:8083"),
+            ("CONNECT_MSK_CLOUDWATCH", "true"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        c.warnings,
+        [
+            "CONNECT_MSK_CLOUDWATCH is ignored: cluster default is not an MSK Connect region (CONNECT_AWS_REGION)"
         ]
     );
 }

@@ -1,8 +1,15 @@
-//! The exact `/metrics` body for the fixture cluster (and a cluster that refuses our
-//! credentials), in both formats, compared with committed files. `UPDATE_GOLDEN=1 cargo test
+//! The exact `/metrics` body of an exporter observing one cluster of each flavour (the Apache
+//! fixture cluster, Confluent Cloud's and MSK Connect's fixtures through their stand-ins) and a
+//! cluster that refuses our credentials, in both formats, compared with committed files. `UPDATE_GOLDEN=1 cargo test
 //! --test golden` rewrites them; review the diff before committing.
 
+#[path = "support/cloud_standin.rs"]
+mod cloud_standin;
 mod common;
+#[path = "support/msk_standin.rs"]
+mod msk_standin;
+#[path = "support/running.rs"]
+mod running;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,11 +89,67 @@ async fn exposition_matches_the_golden_files() {
         .await;
     let us1 = pin_time(&*observe(&cluster("US1", &up.uri(), V2)).await);
     let eu2 = pin_time(&*observe(&cluster("EU2", &refused.uri(), V2)).await);
-    assert!(us1.is_up() && !eu2.is_up());
+    let cloud = pin_time(&*cloud_snapshot().await);
+    let msk = pin_time(&*msk_snapshot().await);
+    assert!(us1.is_up() && !eu2.is_up() && cloud.is_up() && msk.is_up());
 
-    let text = stable(&exposition(&[us1.clone(), eu2.clone()], Format::Text));
-    let om = stable(&exposition(&[us1, eu2], Format::OpenMetrics));
+    let all = [us1, eu2, cloud, msk];
+    let text = stable(&exposition(&all, Format::Text));
+    let om = stable(&exposition(&all, Format::OpenMetrics));
     assert!(om.ends_with("# EOF\n"));
     check("exposition.prom", &text);
     check("exposition.om.txt", &om);
+}
+
+/// The Confluent Cloud fixture, observed with v2 through the stand-in.
+async fn cloud_snapshot() -> Arc<Snapshot> {
+    let state = cloud_standin::CloudStandin::new(
+        cloud_standin::CloudStandinConfig::default(),
+        cloud_standin::fixture_connectors(),
+    );
+    let server = running::Running::start(cloud_standin::router(state.clone()));
+    let mut c = cluster(
+        "CLOUD",
+        &format!("{}{}", server.url(), state.config.base_path()),
+        V2,
+    );
+    c.client.basic_auth = Some(kconnect_exporter::connect::BasicAuth {
+        user: state.config.api_key.clone(),
+        password: kconnect_exporter::secret::Secret::new(state.config.api_secret.clone()),
+    });
+    observe(&c).await
+}
+
+/// The MSK Connect fixture, with CloudWatch task counts, through the stand-in.
+async fn msk_snapshot() -> Arc<Snapshot> {
+    use kconnect_exporter::msk::{MskClient, MskSettings};
+    use kconnect_exporter::observe::{Msk, Observer, Source};
+    let state = msk_standin::MskStandin::new(
+        msk_standin::MskStandinConfig::default(),
+        msk_standin::MskData::fixture(),
+    );
+    let server = running::Running::start(msk_standin::router(state.clone()));
+    let settings = MskSettings {
+        region: "eu-west-1".into(),
+        timeout: Duration::from_secs(10),
+        cloudwatch_task_counts: true,
+    };
+    let creds = &state.config.credentials;
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .credentials_provider(aws_credential_types::Credentials::new(
+            &creds.access_key_id,
+            &creds.secret_access_key,
+            creds.session_token.clone(),
+            None,
+            "test",
+        ))
+        .endpoint_url(server.url());
+    let client = MskClient::from_loader(&settings, loader).await.unwrap();
+    let mut c = cluster("MSK", "https://kafkaconnect.eu-west-1.amazonaws.com/", V2);
+    c.flavour = kconnect_exporter::config::Flavour::Msk;
+    c.msk = Some(settings);
+    let interval = Duration::from_secs(30);
+    let (mut obs, _h) = Observer::new(&c, Source::Msk(Msk::new(client, true)), interval, interval);
+    obs.observe_once().await
 }

@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use common::faulty::{Fault, FaultyConnect, Scope};
-use kconnect_exporter::config::ObservationVersion;
+use kconnect_exporter::config::{Flavour, ObservationVersion};
 use kconnect_exporter::connect::{
     ClientSettings, ConnectClient, ConnectError, ExpandForm, Lookup, Reason, ServerInfo, State,
 };
@@ -576,14 +576,20 @@ fn snapshot(names: &Names) -> Arc<Snapshot> {
             kind: c.kind.clone(),
             class: Some(c.class.clone()),
             tasks_max: Some(1),
-            task_count: 1,
+            task_count: Some(1),
             exception: c.exception.clone(),
             tasks: vec![Task {
                 id: 0,
                 state: State::parse(&c.task_state),
                 worker_id: c.task_worker_id.clone(),
                 exception: c.exception.clone(),
+                version: Some(c.task_worker_id.clone()),
             }],
+            // Every optional label too, with the same awkward values.
+            id: Some(c.kind.clone()),
+            version: Some(c.class.clone()),
+            connect_version: Some(c.worker_id.clone()),
+            ..Connector::default()
         })
         .collect();
     let now = SystemTime::now();
@@ -595,6 +601,7 @@ fn snapshot(names: &Names) -> Arc<Snapshot> {
             group_id: Some(names.group_id.clone()),
             offset_storage_topic: None,
             observation_version: ObservationVersion::V2,
+            flavour: Flavour::Apache,
         }),
         server: Some(ServerInfo {
             version: names.version.clone(),

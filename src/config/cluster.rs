@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::flavour::{self, Flavour};
 use super::sources::Vars;
 use super::tls::{self, StoreSummary, StoreType};
 use super::{Problems, parse_bool};
 use crate::connect::{BasicAuth, ClientSettings};
+use crate::msk::MskSettings;
 use crate::secret::Secret;
 
 /// The id of the one cluster configured without `CONNECT_RESOURCE_IDS`.
@@ -19,7 +21,7 @@ pub const DEFAULT_REST_URL: &str = "http://localhost:8083";
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
 /// Every per-cluster variable, without prefix, in the order `--config.check` prints them.
-pub const CLUSTER_VARS: [&str; 17] = [
+pub const CLUSTER_VARS: [&str; 20] = [
     "CONNECT_NAME",
     "CONNECT_REST_URL",
     "CONNECT_AUTH",
@@ -37,6 +39,9 @@ pub const CLUSTER_VARS: [&str; 17] = [
     "CONNECT_SSL_KEYSTORE_LOCATION",
     "CONNECT_SSL_KEYSTORE_TYPE",
     "CONNECT_SSL_KEYSTORE_PASSWORD",
+    "CONNECT_AWS_REGION",
+    "CONNECT_CONFLUENT_CLOUD",
+    "CONNECT_MSK_CLOUDWATCH",
 ];
 
 /// How a cluster is observed (Kpow's `CONNECT_OBSERVATION_VERSION`).
@@ -70,11 +75,23 @@ pub struct ClusterConfig {
     pub observation_version: ObservationVersion,
     pub truststore: Option<StoreSummary>,
     pub keystore: Option<StoreSummary>,
+    /// Which kind of Connect this is.
+    pub flavour: Flavour,
+    /// For MSK Connect: the region and what to read; the client settings above then only give
+    /// the timeout.
+    pub msk: Option<MskSettings>,
+    /// `CONNECT_CONFLUENT_CLOUD`, when set.
+    pub cloud_forced: Option<bool>,
 }
 
 impl ClusterConfig {
     /// A cluster at `url` with every other setting at its default; what tests start from.
     pub fn new(id: &str, url: Url) -> ClusterConfig {
+        let flavour = if flavour::is_cloud_path(&url) {
+            Flavour::ConfluentCloud
+        } else {
+            Flavour::Apache
+        };
         ClusterConfig {
             id: id.to_string(),
             name: id.to_string(),
@@ -93,6 +110,9 @@ impl ClusterConfig {
             observation_version: ObservationVersion::V1,
             truststore: None,
             keystore: None,
+            flavour,
+            msk: None,
+            cloud_forced: None,
         }
     }
 
@@ -103,11 +123,32 @@ impl ClusterConfig {
 
     /// The cluster's settings as `VAR=value` lines, secrets masked.
     pub fn describe(&self, prefix: &str, out: &mut String) {
+        let _ = writeln!(out, "# cluster {}: {}", self.id, self.flavour.describe());
         let mut line = |var: &str, value: &str| {
             let _ = writeln!(out, "{prefix}{var}={value}");
         };
         line("CONNECT_NAME", &self.name);
+        if let Some(msk) = &self.msk {
+            line("CONNECT_AWS_REGION", &msk.region);
+            line(
+                "CONNECT_MSK_CLOUDWATCH",
+                &msk.cloudwatch_task_counts.to_string(),
+            );
+            line(
+                "CONNECT_TIMEOUT_MS",
+                &self.client.timeout.as_millis().to_string(),
+            );
+            line(
+                "CONNECT_STARTUP_VALIDATION",
+                &self.startup_validation.to_string(),
+            );
+            return;
+        }
         line("CONNECT_REST_URL", &self.display_url());
+        line(
+            "CONNECT_CONFLUENT_CLOUD",
+            &(self.flavour == Flavour::ConfluentCloud).to_string(),
+        );
         match &self.client.basic_auth {
             Some(auth) => {
                 line("CONNECT_AUTH", "BASIC");
@@ -163,11 +204,12 @@ pub fn parse_cluster(
     let get = |name: &str| vars.get(&var(name));
     let errors_before = problems.len();
 
+    let msk_region = get("CONNECT_AWS_REGION").is_some();
     let url = match get("CONNECT_REST_URL") {
         Some(raw) => parse_url(raw)
             .map_err(|e| problems.push(vars.source_of(&var("CONNECT_REST_URL")), e))
             .ok(),
-        None if prefix.is_empty() => {
+        None if prefix.is_empty() || msk_region => {
             Some(Url::parse(DEFAULT_REST_URL).expect("the default URL is valid"))
         }
         None => {
@@ -286,6 +328,26 @@ pub fn parse_cluster(
         ));
     }
 
+    let timeout = Duration::from_millis(timeout_ms);
+    let flavour = flavour::parse(
+        id,
+        prefix,
+        vars,
+        url.as_ref(),
+        get("CONNECT_REST_URL").is_some(),
+        timeout,
+        problems,
+        warnings,
+    );
+    let url = match (&flavour.msk, url) {
+        // Where MSK Connect is reached, for the landing page and logs.
+        (Some(msk), _) => Url::parse(&format!(
+            "https://kafkaconnect.{}.amazonaws.com/",
+            msk.region
+        ))
+        .ok(),
+        (None, url) => url,
+    };
     if problems.len() > errors_before {
         return None;
     }
@@ -294,7 +356,7 @@ pub fn parse_cluster(
         name: get("CONNECT_NAME").unwrap_or(id).to_string(),
         client: ClientSettings {
             base_url: url.expect("a missing URL was reported as a problem"),
-            timeout: Duration::from_millis(timeout_ms),
+            timeout,
             basic_auth,
             permissive_tls,
             trusted_certs,
@@ -307,6 +369,9 @@ pub fn parse_cluster(
         observation_version,
         truststore,
         keystore,
+        flavour: flavour.flavour,
+        msk: flavour.msk,
+        cloud_forced: flavour.cloud_forced,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod file;
+mod flavour;
 mod sources;
 mod tls;
 
@@ -18,6 +19,7 @@ pub use cluster::{
     CLUSTER_VARS, ClusterConfig, DEFAULT_ID, DEFAULT_REST_URL, DEFAULT_TIMEOUT_MS,
     ObservationVersion, redact,
 };
+pub use flavour::{Flavour, is_cloud_path};
 pub use sources::{Args, FLAG_VARS, FLAGS, Vars};
 pub use tls::{StoreSummary, StoreType};
 

@@ -84,6 +84,8 @@ pub enum ExpandForm {
     Repeated,
     /// `expand=info,status,id`: the form Confluent Cloud documents (with its `id` expansion).
     CloudComma,
+    /// `expand=id`: Confluent Cloud's connector ids alone.
+    CloudIds,
 }
 
 impl ExpandForm {
@@ -91,6 +93,7 @@ impl ExpandForm {
         match self {
             ExpandForm::Repeated => "expand=status&expand=info",
             ExpandForm::CloudComma => "expand=info,status,id",
+            ExpandForm::CloudIds => "expand=id",
         }
     }
 }

@@ -22,8 +22,9 @@ pub struct ServerInfo {
 }
 
 /// A connector's or task's state (`AbstractStatus.State`, less the internal DESTROYED).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum State {
+    #[default]
     Unassigned,
     Running,
     Paused,
@@ -34,6 +35,36 @@ pub enum State {
     /// as it came rather than hidden.
     Other(Box<str>),
 }
+
+/// The states a flavour reports, in the order the state-set metrics list them.
+pub const APACHE_STATES: [&str; 6] = [
+    "UNASSIGNED",
+    "RUNNING",
+    "PAUSED",
+    "FAILED",
+    "RESTARTING",
+    "STOPPED",
+];
+/// Confluent Cloud's connector states.
+pub const CLOUD_STATES: [&str; 7] = [
+    "NONE",
+    "PROVISIONING",
+    "RUNNING",
+    "DEGRADED",
+    "FAILED",
+    "PAUSED",
+    "DELETED",
+];
+/// MSK Connect's connector states (the 2021-09-14 model's five, and RESTARTING of the current
+/// SDK).
+pub const MSK_STATES: [&str; 6] = [
+    "CREATING",
+    "RUNNING",
+    "UPDATING",
+    "DELETING",
+    "FAILED",
+    "RESTARTING",
+];
 
 impl State {
     /// The states Apache Kafka Connect has, in the order the state-set metrics list them.
@@ -104,6 +135,9 @@ pub struct StateEntry {
     /// The exception class of the trace, when Connect reported one.
     #[serde(default, rename = "trace", deserialize_with = "exception_of_trace")]
     pub exception: Option<String>,
+    /// The plugin's version (Kafka 4.1+, KIP-891).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// One task's state within a ConnectorStateInfo.
@@ -113,8 +147,16 @@ pub struct TaskState {
     pub state: State,
     #[serde(default)]
     pub worker_id: String,
-    #[serde(default, rename = "trace", deserialize_with = "exception_of_trace")]
+    /// From Apache's `trace`, or Confluent Cloud's `msg`.
+    #[serde(
+        default,
+        rename = "trace",
+        alias = "msg",
+        deserialize_with = "exception_of_trace"
+    )]
     pub exception: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// `GET /connectors/{name}` (ConnectorInfo), also the `info` of an expanded listing.
@@ -123,8 +165,9 @@ pub struct ConnectorInfo {
     pub name: String,
     #[serde(default)]
     pub config: ConnectorConfig,
+    /// Absent in Confluent Cloud's expanded `info`.
     #[serde(default)]
-    pub tasks: Vec<TaskId>,
+    pub tasks: Option<Vec<TaskId>>,
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
 }
@@ -152,13 +195,21 @@ pub struct TaskInfo {
     pub id: TaskId,
 }
 
-/// One value of `GET /connectors?expand=status&expand=info`.
+/// One value of `GET /connectors?expand=status&expand=info` (and Confluent Cloud's `id`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Expanded {
     #[serde(default)]
     pub status: Option<ConnectorStatus>,
     #[serde(default)]
     pub info: Option<ConnectorInfo>,
+    #[serde(default)]
+    pub id: Option<ConnectorId>,
+}
+
+/// Confluent Cloud's `{"id": "lcc-…", "id_type": "ID"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ConnectorId {
+    pub id: String,
 }
 
 /// What `GET /connectors?expand=…` answered: Kafka 2.3 and newer give the map (each entry

@@ -38,7 +38,7 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
     let mut m = family(
         enc,
         "kconnect_cluster",
-        "The Connect cluster: its configured name, group and offsets topic, the version, commit and Kafka cluster id its REST API reports, and the observation version; always 1.",
+        "The Connect cluster: its flavour, configured name, group and offsets topic, the version, commit and Kafka cluster id its REST API reports, and the observation version; always 1.",
         MetricType::Info,
     )?;
     for (meta, snapshot) in latest {
@@ -48,6 +48,7 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
             .unwrap_or_default();
         m.encode_info(&[
             (CLUSTER, meta.id.as_str()),
+            ("flavour", meta.flavour.as_str()),
             ("name", meta.name.as_str()),
             ("version", server.version.as_str()),
             ("commit", server.commit.as_str()),
@@ -213,9 +214,9 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
         )?;
     }
 
-    let views: Vec<(&str, &ClusterView)> = observed
+    let views: Vec<(&ClusterMeta, &ClusterView)> = observed
         .iter()
-        .filter_map(|s| s.outcome.as_ref().ok().map(|v| (s.cluster.id.as_str(), v)))
+        .filter_map(|s| s.outcome.as_ref().ok().map(|v| (&*s.cluster, v)))
         .collect();
     if !views.is_empty() {
         encode_views(enc, &views)?;
@@ -225,7 +226,7 @@ pub(super) fn encode(enc: &mut DescriptorEncoder, latest: &[Latest]) -> Result<(
 
 fn encode_views(
     enc: &mut DescriptorEncoder,
-    views: &[(&str, &ClusterView)],
+    views: &[(&ClusterMeta, &ClusterView)],
 ) -> Result<(), fmt::Error> {
     let mut m = family(
         enc,
@@ -233,20 +234,28 @@ fn encode_views(
         "Connectors of the cluster in each state.",
         MetricType::Gauge,
     )?;
-    for (id, view) in views {
-        for (state, n) in view.connectors_by_state() {
-            gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
+    for (meta, view) in views {
+        for (state, n) in view.connectors_by_state(meta.connector_states()) {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, meta.id.as_str()), ("state", state.as_str())],
+                n,
+            )?;
         }
     }
     let mut m = family(
         enc,
         "kconnect_tasks",
-        "Tasks of the cluster in each state.",
+        "Tasks of the cluster in each state; absent where the service does not say.",
         MetricType::Gauge,
     )?;
-    for (id, view) in views {
-        for (state, n) in view.tasks_by_state() {
-            gauge_sample(&mut m, &[(CLUSTER, *id), ("state", state.as_str())], n)?;
+    for (meta, view) in views {
+        for (state, n) in view.tasks_by_state(meta.task_states()).unwrap_or_default() {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, meta.id.as_str()), ("state", state.as_str())],
+                n,
+            )?;
         }
     }
 
@@ -256,11 +265,14 @@ fn encode_views(
         "Connectors the cluster lists but cannot serve by name (a 400 for their path, or a name such as `..`), so their state is not shown.",
         MetricType::Gauge,
     )?;
-    for (id, view) in views {
-        gauge_sample(&mut m, &[(CLUSTER, *id)], view.unreadable)?;
+    for (meta, view) in views {
+        gauge_sample(&mut m, &[(CLUSTER, meta.id.as_str())], view.unreadable)?;
     }
 
-    let by_worker: Vec<_> = views.iter().map(|(id, v)| (*id, v.by_worker())).collect();
+    let by_worker: Vec<_> = views
+        .iter()
+        .map(|(meta, v)| (meta.id.as_str(), v.by_worker()))
+        .collect();
     let mut m = family(
         enc,
         "kconnect_worker_connectors",

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use super::Format;
+use crate::config::Flavour;
 use crate::connect::State;
 use crate::observe::{Connector, Snapshot};
 
@@ -32,6 +33,8 @@ struct Out<'a> {
     scratch: &'a mut String,
     /// `connect_cluster="…",connector="…"`, escaped.
     prefix: &'a str,
+    /// The cluster's flavour, whose states the state sets list.
+    flavour: Flavour,
 }
 
 impl Out<'_> {
@@ -78,35 +81,64 @@ struct Family {
 }
 
 /// The families in exposition order.
-const FAMILIES: [Family; 8] = [
+const FAMILIES: [Family; 12] = [
     Family {
         name: "kconnect_connector_state",
         help: "The connector's state: one series per state, 1 for the current one, 0 for the others.",
         kind: Kind::Gauge,
-        write: |o, c| state_set(o.buf, "kconnect_connector_state", o.prefix, &c.state),
-    },
-    Family {
-        name: "kconnect_connector",
-        help: "The connector's type, class and the worker running it; always 1.",
-        kind: Kind::Info,
         write: |o, c| {
-            let class = c.class.as_deref().unwrap_or("");
-            o.sample(
-                "kconnect_connector_info",
-                &[
-                    ("type", &c.kind),
-                    ("class", class),
-                    ("worker_id", &c.worker_id),
-                ],
-                1,
+            state_set(
+                o.buf,
+                "kconnect_connector_state",
+                o.prefix,
+                connector_tails(o.flavour),
+                &c.state,
             )
         },
     },
     Family {
+        name: "kconnect_connector",
+        help: "The connector's type, class, the worker running it, and where the service says them, its id, plugin version and Kafka Connect version; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            let class = c.class.as_deref().unwrap_or("");
+            let mut labels = vec![
+                ("type", c.kind.as_str()),
+                ("class", class),
+                ("worker_id", c.worker_id.as_str()),
+            ];
+            // Labels a flavour has no value for are left out, which Prometheus reads as empty.
+            for (label, value) in [
+                ("connector_id", &c.id),
+                ("version", &c.version),
+                ("connect_version", &c.connect_version),
+            ] {
+                if let Some(v) = value {
+                    labels.push((label, v.as_str()));
+                }
+            }
+            o.sample("kconnect_connector_info", &labels, 1)
+        },
+    },
+    Family {
         name: "kconnect_connector_tasks",
-        help: "How many tasks the connector has.",
+        help: "How many tasks the connector has; absent where the service does not say.",
         kind: Kind::Gauge,
-        write: |o, c| o.sample("kconnect_connector_tasks", &[], c.task_count as u64),
+        write: |o, c| {
+            if let Some(n) = c.task_count {
+                o.sample("kconnect_connector_tasks", &[], n as u64);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_failed_tasks",
+        help: "How many of the connector's tasks are FAILED; absent where the service does not say.",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            if let Some(n) = c.failed_tasks() {
+                o.sample("kconnect_connector_failed_tasks", &[], n);
+            }
+        },
     },
     Family {
         name: "kconnect_connector_tasks_max",
@@ -129,30 +161,64 @@ const FAMILIES: [Family; 8] = [
         },
     },
     Family {
+        name: "kconnect_connector_workers_min",
+        help: "The fewest workers the connector runs on (MSK Connect: its provisioned or minimum autoscaling worker count).",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            if let Some(cap) = c.capacity {
+                o.sample("kconnect_connector_workers_min", &[], cap.min_workers);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_workers_max",
+        help: "The most workers the connector runs on (MSK Connect: its provisioned or maximum autoscaling worker count).",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            if let Some(cap) = c.capacity {
+                o.sample("kconnect_connector_workers_max", &[], cap.max_workers);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_worker_mcu",
+        help: "MSK Connect units (MCU) of each of the connector's workers.",
+        kind: Kind::Gauge,
+        write: |o, c| {
+            if let Some(cap) = c.capacity {
+                o.sample("kconnect_connector_worker_mcu", &[], cap.mcu_per_worker);
+            }
+        },
+    },
+    Family {
         name: "kconnect_task_state",
         help: "The task's state: one series per state, 1 for the current one, 0 for the others.",
         kind: Kind::Gauge,
         write: |o, c| {
             for t in &c.tasks {
                 task_prefix(o.scratch, o.prefix, t.id);
-                state_set(o.buf, "kconnect_task_state", o.scratch, &t.state);
+                state_set(
+                    o.buf,
+                    "kconnect_task_state",
+                    o.scratch,
+                    &APACHE_TAILS,
+                    &t.state,
+                );
             }
         },
     },
     Family {
         name: "kconnect_task",
-        help: "The worker running the task; always 1.",
+        help: "The worker running the task, and the plugin version where Connect says it; always 1.",
         kind: Kind::Info,
         write: |o, c| {
             for t in &c.tasks {
                 task_prefix(o.scratch, o.prefix, t.id);
-                sample(
-                    o.buf,
-                    "kconnect_task_info",
-                    o.scratch,
-                    &[("worker_id", &t.worker_id)],
-                    1,
-                );
+                let mut labels = vec![("worker_id", t.worker_id.as_str())];
+                if let Some(v) = &t.version {
+                    labels.push(("version", v.as_str()));
+                }
+                sample(o.buf, "kconnect_task_info", o.scratch, &labels, 1);
             }
         },
     },
@@ -251,6 +317,7 @@ impl ConnectorText {
                 buf,
                 scratch: &mut self.scratch,
                 prefix: &self.prefixes[self.cluster][self.connector],
+                flavour: snapshot.cluster.flavour,
             };
             (family.write)(&mut out, connector);
             self.connector += 1;
@@ -327,8 +394,9 @@ fn escape_into(buf: &mut String, value: &str) {
     }
 }
 
-/// `,state="…"` of every known state, in [`State::KNOWN`] order.
-const STATE_TAILS: [&str; 6] = [
+/// `,state="…"` of every state of a flavour, in the order of its vocabulary
+/// (`crate::connect::APACHE_STATES` and its siblings).
+const APACHE_TAILS: [&str; 6] = [
     ",state=\"UNASSIGNED\"",
     ",state=\"RUNNING\"",
     ",state=\"PAUSED\"",
@@ -336,14 +404,63 @@ const STATE_TAILS: [&str; 6] = [
     ",state=\"RESTARTING\"",
     ",state=\"STOPPED\"",
 ];
+const CLOUD_TAILS: [&str; 7] = [
+    ",state=\"NONE\"",
+    ",state=\"PROVISIONING\"",
+    ",state=\"RUNNING\"",
+    ",state=\"DEGRADED\"",
+    ",state=\"FAILED\"",
+    ",state=\"PAUSED\"",
+    ",state=\"DELETED\"",
+];
+const MSK_TAILS: [&str; 6] = [
+    ",state=\"CREATING\"",
+    ",state=\"RUNNING\"",
+    ",state=\"UPDATING\"",
+    ",state=\"DELETING\"",
+    ",state=\"FAILED\"",
+    ",state=\"RESTARTING\"",
+];
 
-/// One series per known state, 1 for `current` and 0 for the rest, and one more for `current`
-/// when it is a state this exporter does not know. `prefix` holds every other label, escaped.
-fn state_set(buf: &mut String, name: &str, prefix: &str, current: &State) {
-    for (state, tail) in State::KNOWN.iter().zip(STATE_TAILS) {
-        sample_raw(buf, name, prefix, tail, u64::from(state == current));
+fn connector_tails(flavour: Flavour) -> &'static [&'static str] {
+    match flavour {
+        Flavour::Apache => &APACHE_TAILS,
+        Flavour::ConfluentCloud => &CLOUD_TAILS,
+        Flavour::Msk => &MSK_TAILS,
     }
-    if let State::Other(s) = current {
-        sample(buf, name, prefix, &[("state", s)], 1);
+}
+
+/// One series per state of `tails`, 1 for `current` and 0 for the rest, and one more for
+/// `current` when it is not among them. `prefix` holds every other label, escaped.
+fn state_set(buf: &mut String, name: &str, prefix: &str, tails: &[&str], current: &State) {
+    let current = current.as_str();
+    let mut listed = false;
+    for tail in tails {
+        // `,state="X"`: the state is between the quotes.
+        let state = &tail[8..tail.len() - 1];
+        let is = state == current;
+        listed |= is;
+        sample_raw(buf, name, prefix, tail, u64::from(is));
+    }
+    if !listed {
+        sample(buf, name, prefix, &[("state", current)], 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::{APACHE_STATES, CLOUD_STATES, MSK_STATES};
+
+    #[test]
+    fn tails_follow_the_vocabularies() {
+        for (tails, states) in [
+            (&APACHE_TAILS[..], &APACHE_STATES[..]),
+            (&CLOUD_TAILS[..], &CLOUD_STATES[..]),
+            (&MSK_TAILS[..], &MSK_STATES[..]),
+        ] {
+            let from_tails: Vec<&str> = tails.iter().map(|t| &t[8..t.len() - 1]).collect();
+            assert_eq!(from_tails, states);
+        }
     }
 }

@@ -7,6 +7,9 @@
 //! nothing of flavours.
 
 mod apache;
+mod cloud;
+mod msk;
+mod rest;
 mod snapshot;
 
 use std::sync::Arc;
@@ -15,53 +18,111 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use apache::{Apache, Fallback, Pass};
-pub use snapshot::{ClusterMeta, ClusterView, Connector, DURATION_BUCKETS, Snapshot, Task, Totals};
+pub use apache::Apache;
+pub use cloud::Cloud;
+pub use msk::Msk;
+pub use rest::Fallback;
+pub use snapshot::{
+    Capacity, ClusterMeta, ClusterView, Connector, DURATION_BUCKETS, Snapshot, Task, TaskCounts,
+    Totals,
+};
 
-use crate::config::ClusterConfig;
-use crate::connect::{ConnectError, Reason, ServerInfo};
+use crate::config::{ClusterConfig, Flavour};
+use crate::connect::{ConnectClient, ConnectError, Reason, ServerInfo};
+use crate::msk::MskClient;
+
+/// What one pass over a cluster produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pass {
+    pub view: ClusterView,
+    /// Connectors that were listed but gone (404) before their details were read.
+    pub skipped: u64,
+}
 
 /// How one cluster is observed: the seam between the loop and the flavours.
 #[derive(Debug)]
 pub enum Source {
     /// Apache Kafka Connect's REST API.
     Apache(Apache),
+    /// Confluent Cloud's managed connectors.
+    Cloud(Cloud),
+    /// Amazon MSK Connect.
+    Msk(Msk),
 }
 
 impl Source {
+    /// The source of `cluster`'s flavour, with its client; a message when the client cannot
+    /// be built from the settings.
+    pub async fn from_config(
+        cluster: &ClusterConfig,
+        parallelism: usize,
+    ) -> Result<Source, String> {
+        if let Some(msk) = &cluster.msk {
+            let client = MskClient::new(msk).await.map_err(|e| e.to_string())?;
+            return Ok(Source::Msk(Msk::new(client, msk.cloudwatch_task_counts)));
+        }
+        let client = ConnectClient::new(&cluster.client).map_err(|e| e.to_string())?;
+        let version = cluster.observation_version;
+        Ok(match cluster.flavour {
+            Flavour::ConfluentCloud => Source::Cloud(Cloud::new(client, version, parallelism)),
+            Flavour::Apache | Flavour::Msk => {
+                Source::Apache(Apache::new(client, version, parallelism, None))
+            }
+        })
+    }
+
+    /// Startup validation: what each flavour can ask to prove it is reachable and the
+    /// credentials work. Says what it found, for the log.
+    pub async fn validate(&mut self) -> Result<String, ConnectError> {
+        match self {
+            Source::Apache(a) => a.validate().await,
+            Source::Cloud(c) => c.validate().await.map(|n| format!("{n} connectors")),
+            Source::Msk(m) => m.validate().await.map(|n| format!("{n} connectors")),
+        }
+    }
+
     async fn observe(&mut self, cluster: &str) -> Result<Pass, ConnectError> {
         match self {
             Source::Apache(a) => a.observe(cluster).await,
+            Source::Cloud(c) => c.observe(cluster).await,
+            Source::Msk(m) => m.observe(cluster).await,
         }
     }
 
     fn failed(&mut self) {
-        match self {
-            Source::Apache(a) => a.failed(),
+        if let Source::Apache(a) = self {
+            a.failed();
         }
     }
 
     fn server(&self) -> Option<&ServerInfo> {
         match self {
             Source::Apache(a) => a.server(),
+            Source::Cloud(_) | Source::Msk(_) => None,
         }
     }
 
     fn fallback(&self) -> bool {
         match self {
             Source::Apache(a) => a.fallback().is_some(),
+            Source::Cloud(c) => c.fallback().is_some(),
+            Source::Msk(_) => false,
         }
     }
 
     fn requests_sent(&self) -> u64 {
         match self {
             Source::Apache(a) => a.client().requests_sent(),
+            Source::Cloud(c) => c.client().requests_sent(),
+            Source::Msk(m) => m.client().requests_sent(),
         }
     }
 
     fn throttled_until(&self) -> Option<tokio::time::Instant> {
         match self {
             Source::Apache(a) => a.client().throttled_until(),
+            Source::Cloud(c) => c.client().throttled_until(),
+            Source::Msk(_) => None,
         }
     }
 }
@@ -118,6 +179,7 @@ impl Observer {
             group_id: cluster.group_id.clone(),
             offset_storage_topic: cluster.offset_storage_topic.clone(),
             observation_version: cluster.observation_version,
+            flavour: cluster.flavour,
         });
         let (publish, latest) = watch::channel(None);
         let handle = ClusterHandle {

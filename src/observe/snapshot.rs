@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::ObservationVersion;
-use crate::connect::{ConnectError, ConnectorInfo, ConnectorStatus, Reason, ServerInfo, State};
+use crate::config::{Flavour, ObservationVersion};
+use crate::connect::{
+    APACHE_STATES, CLOUD_STATES, ConnectError, ConnectorInfo, ConnectorStatus, MSK_STATES, Reason,
+    ServerInfo, State,
+};
 
 /// Upper bounds of the observation duration histogram, in seconds: from one fast v2 request to
 /// a slow v1 pass over thousands of connectors.
@@ -20,18 +23,39 @@ pub const DURATION_BUCKETS: [f64; 13] = [
 pub struct ClusterMeta {
     pub id: String,
     pub name: String,
-    /// `CONNECT_REST_URL` without credentials, for the landing page and logs.
+    /// `CONNECT_REST_URL` without credentials (or MSK Connect's regional endpoint), for the
+    /// landing page and logs.
     pub rest_url: String,
     pub group_id: Option<String>,
     pub offset_storage_topic: Option<String>,
     pub observation_version: ObservationVersion,
+    pub flavour: Flavour,
 }
 
-/// One connector as the cluster reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl ClusterMeta {
+    /// The connector states of this cluster's flavour, in the order the state sets list them.
+    pub fn connector_states(&self) -> &'static [&'static str] {
+        match self.flavour {
+            Flavour::Apache => &APACHE_STATES,
+            Flavour::ConfluentCloud => &CLOUD_STATES,
+            Flavour::Msk => &MSK_STATES,
+        }
+    }
+
+    /// The task states: Apache's everywhere (Confluent Cloud's tasks report them too; MSK
+    /// Connect reports no tasks).
+    pub fn task_states(&self) -> &'static [&'static str] {
+        &APACHE_STATES
+    }
+}
+
+/// One connector as the cluster reported it. What a flavour cannot know is `None` or empty,
+/// never invented.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Connector {
     pub name: String,
     pub state: State,
+    /// The worker running it; empty where the service has no workers to show.
     pub worker_id: String,
     /// `source`, `sink` or `unknown`.
     pub kind: String,
@@ -39,11 +63,38 @@ pub struct Connector {
     pub class: Option<String>,
     pub tasks_max: Option<u32>,
     /// How many tasks the connector has (its task list; a status may briefly list more).
-    pub task_count: usize,
-    /// Exception class of the connector's trace, when Connect reported one.
+    pub task_count: Option<usize>,
+    /// Exception class of the connector's trace (or the code of MSK Connect's state
+    /// description), when there is one.
     pub exception: Option<String>,
     /// Sorted by id.
     pub tasks: Vec<Task>,
+    /// Running and failed tasks where the service counts them without listing them (MSK
+    /// Connect with CloudWatch).
+    pub task_counts: Option<TaskCounts>,
+    /// The service's own id: Confluent Cloud's `lcc-…`, MSK Connect's from the ARN.
+    pub id: Option<String>,
+    /// The plugin's version, where Connect reports it (Kafka 4.1+).
+    pub version: Option<String>,
+    /// The Kafka Connect version it runs on, where that is per connector (MSK Connect).
+    pub connect_version: Option<String>,
+    /// Its workers, where the service sizes each connector (MSK Connect).
+    pub capacity: Option<Capacity>,
+}
+
+/// Tasks counted by state, for a service that does not list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskCounts {
+    pub running: u64,
+    pub failed: u64,
+}
+
+/// The workers a connector may run on, and the MSK Connect units (MCU) of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    pub min_workers: u64,
+    pub max_workers: u64,
+    pub mcu_per_worker: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +103,7 @@ pub struct Task {
     pub state: State,
     pub worker_id: String,
     pub exception: Option<String>,
+    pub version: Option<String>,
 }
 
 impl Connector {
@@ -70,11 +122,12 @@ impl Connector {
                 state: t.state,
                 worker_id: t.worker_id,
                 exception: t.exception,
+                version: t.version,
             })
             .collect();
         tasks.sort_by_key(|t| t.id);
         let task_count = task_count
-            .or_else(|| info.map(|i| i.tasks.len()))
+            .or_else(|| info.and_then(|i| i.tasks.as_ref()).map(Vec::len))
             .unwrap_or(tasks.len());
         Connector {
             name: status.name,
@@ -88,9 +141,26 @@ impl Connector {
             tasks_max: info
                 .and_then(|i| i.config.tasks_max.as_deref())
                 .and_then(|t| t.trim().parse().ok()),
-            task_count,
+            task_count: Some(task_count),
             exception: status.connector.exception,
             tasks,
+            version: status.connector.version,
+            ..Connector::default()
+        }
+    }
+
+    /// Tasks in state FAILED: counted from the task list, or as the service counts them;
+    /// `None` where neither is known.
+    pub fn failed_tasks(&self) -> Option<u64> {
+        match self.task_counts {
+            Some(c) => Some(c.failed),
+            None if self.task_count.is_some() => Some(
+                self.tasks
+                    .iter()
+                    .filter(|t| t.state == State::Failed)
+                    .count() as u64,
+            ),
+            None => None,
         }
     }
 }
@@ -112,18 +182,40 @@ impl ClusterView {
         }
     }
 
-    /// Connectors per state: every known state (0 when none), plus any unknown state seen.
-    pub fn connectors_by_state(&self) -> BTreeMap<State, u64> {
-        count_states(self.connectors.iter().map(|c| &c.state))
+    /// Connectors per state: every state of `known` (0 when none), then any other state seen.
+    pub fn connectors_by_state(&self, known: &[&'static str]) -> Vec<(String, u64)> {
+        count_states(known, self.connectors.iter().map(|c| &c.state))
     }
 
-    /// Tasks per state, as [`ClusterView::connectors_by_state`].
-    pub fn tasks_by_state(&self) -> BTreeMap<State, u64> {
-        count_states(
+    /// Tasks per state, as [`ClusterView::connectors_by_state`]; counted tasks (MSK Connect
+    /// with CloudWatch) add to RUNNING and FAILED. `None` when no connector says anything of
+    /// its tasks.
+    pub fn tasks_by_state(&self, known: &[&'static str]) -> Option<Vec<(String, u64)>> {
+        if self
+            .connectors
+            .iter()
+            .all(|c| c.task_count.is_none() && c.task_counts.is_none())
+        {
+            return None;
+        }
+        let mut counts = count_states(
+            known,
             self.connectors
                 .iter()
                 .flat_map(|c| c.tasks.iter().map(|t| &t.state)),
-        )
+        );
+        for c in &self.connectors {
+            if let Some(t) = c.task_counts {
+                for (state, n) in counts.iter_mut() {
+                    match state.as_str() {
+                        "RUNNING" => *n += t.running,
+                        "FAILED" => *n += t.failed,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Some(counts)
     }
 
     /// (connectors, tasks) per worker id.
@@ -144,17 +236,25 @@ impl ClusterView {
     }
 }
 
-fn count_states<'a>(states: impl Iterator<Item = &'a State>) -> BTreeMap<State, u64> {
-    let mut known = [0u64; State::KNOWN.len()];
-    let mut out: BTreeMap<State, u64> = BTreeMap::new();
+fn count_states<'a>(
+    known: &[&'static str],
+    states: impl Iterator<Item = &'a State>,
+) -> Vec<(String, u64)> {
+    let mut counts = vec![0u64; known.len()];
+    let mut other: BTreeMap<&str, u64> = BTreeMap::new();
     for s in states {
-        match State::KNOWN.iter().position(|k| k == s) {
-            Some(i) => known[i] += 1,
-            None => *out.entry(s.clone()).or_default() += 1,
+        let s = s.as_str();
+        match known.iter().position(|k| *k == s) {
+            Some(i) => counts[i] += 1,
+            None => *other.entry(s).or_default() += 1,
         }
     }
-    out.extend(State::KNOWN.iter().cloned().zip(known));
-    out
+    known
+        .iter()
+        .map(|k| k.to_string())
+        .zip(counts)
+        .chain(other.into_iter().map(|(s, n)| (s.to_string(), n)))
+        .collect()
 }
 
 /// A cluster's running totals since the exporter started.

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kconnect_exporter::config::{ClusterConfig, ObservationVersion};
+use kconnect_exporter::config::{ClusterConfig, Flavour, ObservationVersion};
 use kconnect_exporter::connect::ConnectClient;
 use kconnect_exporter::metrics::{Exposition, Format};
-use kconnect_exporter::observe::{Apache, ClusterHandle, Observer, Snapshot, Source};
+use kconnect_exporter::observe::{Apache, Cloud, ClusterHandle, Observer, Snapshot, Source};
 use serde_json::Value;
 use url::Url;
 use wiremock::matchers::{method, path, query_param_is_missing};
@@ -152,12 +152,17 @@ pub fn observer_timed(
     timeout: Duration,
 ) -> (Observer, ClusterHandle) {
     let client = ConnectClient::new(&cluster.client).expect("client builds");
-    let source = Source::Apache(Apache::new(
-        client,
-        cluster.observation_version,
-        parallelism,
-        None,
-    ));
+    let source = match cluster.flavour {
+        Flavour::ConfluentCloud => {
+            Source::Cloud(Cloud::new(client, cluster.observation_version, parallelism))
+        }
+        _ => Source::Apache(Apache::new(
+            client,
+            cluster.observation_version,
+            parallelism,
+            None,
+        )),
+    };
     Observer::new(cluster, source, interval, timeout)
 }
 
