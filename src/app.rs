@@ -87,7 +87,7 @@ impl App {
             })?;
         let mut sources = Vec::new();
         for cluster in &config.clusters {
-            sources.push(source(cluster, config.parallelism).await?);
+            sources.push(source(cluster, &config).await?);
         }
         let answers =
             futures_util::future::join_all(sources.iter_mut().map(Source::validate)).await;
@@ -182,7 +182,7 @@ impl App {
 }
 
 /// How `cluster` is observed: its flavour's source, with its client.
-async fn source(cluster: &ClusterConfig, parallelism: usize) -> Result<Source, AppError> {
+async fn source(cluster: &ClusterConfig, config: &Config) -> Result<Source, AppError> {
     if cluster.client.permissive_tls
         && cluster.msk.is_none()
         && cluster.client.base_url.scheme() == "https"
@@ -193,7 +193,7 @@ async fn source(cluster: &ClusterConfig, parallelism: usize) -> Result<Source, A
             cluster.display_url()
         );
     }
-    Source::from_config(cluster, parallelism)
+    Source::from_config(cluster, config.parallelism, config.details_refresh)
         .await
         .map_err(|message| AppError::Client {
             cluster: cluster.id.clone(),

@@ -87,7 +87,10 @@ async fn exposition_matches_the_golden_files() {
         .respond_with(status_json(401, &fixture("error-401-basic-auth.txt")))
         .mount(&refused)
         .await;
-    let us1 = pin_time(&*observe(&cluster("US1", &up.uri(), V2)).await);
+    mount_topics(&up, &fixture_listing()).await;
+    let mut us1 = cluster("US1", &up.uri(), V2);
+    us1.observe_topics = true;
+    let us1 = pin_time(&*observe_topics(&us1).await);
     let eu2 = pin_time(&*observe(&cluster("EU2", &refused.uri(), V2)).await);
     let cloud = pin_time(&*cloud_snapshot().await);
     let msk = pin_time(&*msk_snapshot().await);
@@ -151,5 +154,14 @@ async fn msk_snapshot() -> Arc<Snapshot> {
     c.msk = Some(settings);
     let interval = Duration::from_secs(30);
     let (mut obs, _h) = Observer::new(&c, Source::Msk(Msk::new(client, true)), interval, interval);
+    obs.observe_once().await
+}
+
+/// One observation of `c` with its topics.
+async fn observe_topics(c: &kconnect_exporter::config::ClusterConfig) -> Arc<Snapshot> {
+    use kconnect_exporter::observe::{Observer, Source};
+    let source = Source::from_config(c, 4, 1).await.unwrap();
+    let interval = Duration::from_secs(30);
+    let (mut obs, _h) = Observer::new(c, source, interval, interval);
     obs.observe_once().await
 }

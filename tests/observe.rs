@@ -14,11 +14,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
-async fn v1_sends_3n_plus_1_requests_and_v2_sends_one() {
+async fn v1_sends_3n_plus_1_requests_and_v2_sends_one_with_the_worker_s_health_besides() {
     let n = fixture_listing().as_object().unwrap().len();
     assert_eq!(n, 7);
 
-    for (version, expected) in [(V1, 3 * n + 1), (V2, 1)] {
+    // Every observation also asks `GET /health` (Kafka 3.9+), one request.
+    for (version, expected) in [(V1, 3 * n + 1 + 1), (V2, 1 + 1)] {
         let server = fixture_server().await;
         let cluster = cluster("default", &server.uri(), version);
         let (mut obs, _h) = observer(&cluster, 3);
@@ -145,10 +146,11 @@ async fn v2_falls_back_to_v1_when_connect_ignores_expand() {
         first.outcome.as_ref().unwrap().connectors[0].name,
         "orders-jdbc-source"
     );
-    // From then on the cluster is observed with v1: 3N+1 requests, no more `expand`.
+    // From then on the cluster is observed with v1: 3N+1 requests, no more `expand` (and the
+    // worker's health).
     let before = request_count(&server).await;
     let second = obs.observe_once().await;
-    assert_eq!(request_count(&server).await - before, 4);
+    assert_eq!(request_count(&server).await - before, 4 + 1);
     let text = exposition(&[second], Format::Text);
     assert_eq!(
         sample(
@@ -556,10 +558,10 @@ async fn a_429_holds_every_request_back_until_retry_after() {
     let requests_before = request_count(&server).await;
 
     // Within the observation's deadline, the next observation waits for Retry-After, then sends
-    // `GET /` (asked again after any failure) and the listing: two requests, not a burst.
+    // `GET /` (asked again after any failure), the listing and the health: not a burst.
     let next = obs.observe_once().await;
     assert!(next.is_up(), "{:?}", next.outcome);
-    assert_eq!(request_count(&server).await, requests_before + 2);
+    assert_eq!(request_count(&server).await, requests_before + 3);
     let limited = throttled_at.0.lock().unwrap()[0];
     let resumed = *arrivals.0.lock().unwrap().last().unwrap();
     assert!(

@@ -32,9 +32,14 @@ fn listing_of(names: &[&str]) -> Value {
     Value::Object(map)
 }
 
-/// The requests of one v1 observation of connectors whose names are sent as `encoded`.
+/// The requests of one v1 observation of connectors whose names are sent as `encoded` (and the
+/// worker's health, asked once per observation).
 fn v1_targets(prefix: &str, encoded: &[&str]) -> Vec<String> {
-    let mut out = vec![format!("{prefix}/"), format!("{prefix}/connectors")];
+    let mut out = vec![
+        format!("{prefix}/"),
+        format!("{prefix}/connectors"),
+        format!("{prefix}/health"),
+    ];
     for e in encoded {
         for suffix in ["", "/status", "/tasks"] {
             out.push(format!("{prefix}/connectors/{e}{suffix}"));
@@ -167,7 +172,7 @@ async fn v1_reports_connectors_named_dot_and_dot_dot_without_asking_for_other_re
     let allowed = v1_targets("", &["ok"]);
     assert!(
         targets.iter().all(|t| allowed.contains(t)),
-        "only `/`, the list and `ok` are asked for: {targets:?}"
+        "only `/`, the list, `ok` and the health are asked for: {targets:?}"
     );
     for name in [".", ".."] {
         let quoted = [
@@ -216,7 +221,8 @@ async fn a_path_prefix_is_kept_on_every_request() {
             );
             assert_eq!(
                 targets.len(),
-                if version == V1 { 23 } else { 2 },
+                // With the worker's health.
+                if version == V1 { 24 } else { 3 },
                 "{case}: {targets:?}"
             );
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kconnect_exporter::config::{ClusterConfig, ObservationVersion};
 use kconnect_exporter::connect::ConnectClient;
-use kconnect_exporter::observe::{Apache, ClusterHandle, Observer, Snapshot, Source};
+use kconnect_exporter::observe::{Apache, ClusterHandle, Observer, Options, Snapshot, Source};
 use url::Url;
 
 /// The runtime the exporter's binary runs on: multi-threaded, one worker per core (2 here).
@@ -71,7 +71,11 @@ pub fn cluster(url: &str, version: ObservationVersion) -> ClusterConfig {
 pub fn observer(url: &str, version: ObservationVersion, parallelism: usize) -> Observer {
     let cluster = cluster(url, version);
     let client = ConnectClient::new(&cluster.client).expect("client builds");
-    let source = Source::Apache(Apache::new(client, version, parallelism, None));
+    let source = Source::Apache(Apache::new(
+        client,
+        Options::new(version, parallelism),
+        None,
+    ));
     let interval = Duration::from_secs(30);
     let (observer, _handle) = Observer::new(&cluster, source, interval, interval);
     observer

@@ -21,7 +21,7 @@ pub const DEFAULT_REST_URL: &str = "http://localhost:8083";
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
 /// Every per-cluster variable, without prefix, in the order `--config.check` prints them.
-pub const CLUSTER_VARS: [&str; 20] = [
+pub const CLUSTER_VARS: [&str; 21] = [
     "CONNECT_NAME",
     "CONNECT_REST_URL",
     "CONNECT_AUTH",
@@ -42,6 +42,7 @@ pub const CLUSTER_VARS: [&str; 20] = [
     "CONNECT_AWS_REGION",
     "CONNECT_CONFLUENT_CLOUD",
     "CONNECT_MSK_CLOUDWATCH",
+    "CONNECT_OBSERVE_TOPICS",
 ];
 
 /// How a cluster is observed (Kpow's `CONNECT_OBSERVATION_VERSION`).
@@ -82,6 +83,8 @@ pub struct ClusterConfig {
     pub msk: Option<MskSettings>,
     /// `CONNECT_CONFLUENT_CLOUD`, when set.
     pub cloud_forced: Option<bool>,
+    /// `CONNECT_OBSERVE_TOPICS`: read each connector's topics (KIP-558).
+    pub observe_topics: bool,
 }
 
 impl ClusterConfig {
@@ -113,6 +116,7 @@ impl ClusterConfig {
             flavour,
             msk: None,
             cloud_forced: None,
+            observe_topics: false,
         }
     }
 
@@ -178,6 +182,7 @@ impl ClusterConfig {
             "CONNECT_OBSERVATION_VERSION",
             self.observation_version.as_str(),
         );
+        line("CONNECT_OBSERVE_TOPICS", &self.observe_topics.to_string());
         for (name, store) in [
             ("TRUSTSTORE", &self.truststore),
             ("KEYSTORE", &self.keystore),
@@ -268,6 +273,7 @@ pub fn parse_cluster(
     };
 
     let permissive_tls = bool_var(vars, &var("CONNECT_PERMISSIVE_SSL"), false, problems);
+    let observe_topics = bool_var(vars, &var("CONNECT_OBSERVE_TOPICS"), false, problems);
     let startup_validation = bool_var(vars, &var("CONNECT_STARTUP_VALIDATION"), true, problems);
 
     let timeout_ms = match get("CONNECT_TIMEOUT_MS") {
@@ -370,6 +376,7 @@ pub fn parse_cluster(
         truststore,
         keystore,
         flavour: flavour.flavour,
+        observe_topics: observe_topics && flavour.flavour == Flavour::Apache,
         msk: flavour.msk,
         cloud_forced: flavour.cloud_forced,
     })

@@ -36,6 +36,9 @@ pub struct Args {
     /// Longest an observation may take; a longer one fails with reason deadline [KCONNECT_OBSERVATION_TIMEOUT] (default: the interval)
     #[arg(long = "observation.timeout", value_name = "DURATION")]
     pub observation_timeout: Option<String>,
+    /// v1: read each connector's info and tasks at least every N observations, and at once when its task set changes; 1 reads them every time, as Kpow does [KCONNECT_OBSERVATION_DETAILS_REFRESH] (default 20)
+    #[arg(long = "observation.details-refresh", value_name = "N")]
+    pub details_refresh: Option<String>,
     /// Observation v1: connectors read at once per cluster [KCONNECT_OBSERVATION_PARALLELISM] (default 8)
     #[arg(long = "observation.parallelism", value_name = "N")]
     pub parallelism: Option<String>,
@@ -61,12 +64,16 @@ pub struct Args {
 }
 
 /// The variable behind each flag, with the flag, in the order `--config.check` prints them.
-pub const FLAGS: [(&str, &str); 10] = [
+pub const FLAGS: [(&str, &str); 11] = [
     ("KCONNECT_WEB_LISTEN_ADDRESS", "--web.listen-address"),
     ("KCONNECT_WEB_TELEMETRY_PATH", "--web.telemetry-path"),
     ("KCONNECT_WEB_MAX_REQUESTS", "--web.max-requests"),
     ("KCONNECT_OBSERVATION_INTERVAL", "--observation.interval"),
     ("KCONNECT_OBSERVATION_TIMEOUT", "--observation.timeout"),
+    (
+        "KCONNECT_OBSERVATION_DETAILS_REFRESH",
+        "--observation.details-refresh",
+    ),
     (
         "KCONNECT_OBSERVATION_PARALLELISM",
         "--observation.parallelism",
@@ -81,12 +88,13 @@ pub const FLAGS: [(&str, &str); 10] = [
 ];
 
 /// The variables behind the flags that take a value from the file too (all but the file's own).
-pub const FLAG_VARS: [&str; 9] = [
+pub const FLAG_VARS: [&str; 10] = [
     "KCONNECT_WEB_LISTEN_ADDRESS",
     "KCONNECT_WEB_TELEMETRY_PATH",
     "KCONNECT_WEB_MAX_REQUESTS",
     "KCONNECT_OBSERVATION_INTERVAL",
     "KCONNECT_OBSERVATION_TIMEOUT",
+    "KCONNECT_OBSERVATION_DETAILS_REFRESH",
     "KCONNECT_OBSERVATION_PARALLELISM",
     "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
     "KCONNECT_LOG_LEVEL",
@@ -105,6 +113,7 @@ impl Args {
             "KCONNECT_WEB_MAX_REQUESTS" => self.max_requests.as_ref(),
             "KCONNECT_OBSERVATION_INTERVAL" => self.interval.as_ref(),
             "KCONNECT_OBSERVATION_TIMEOUT" => self.observation_timeout.as_ref(),
+            "KCONNECT_OBSERVATION_DETAILS_REFRESH" => self.details_refresh.as_ref(),
             "KCONNECT_OBSERVATION_PARALLELISM" => self.parallelism.as_ref(),
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES" => self.max_response_bytes.as_ref(),
             "KCONNECT_LOG_LEVEL" => self.log_level.as_ref(),

@@ -16,7 +16,8 @@ use url::Url;
 
 use super::error::{ConnectError, Reason, classify_status};
 use super::model::{
-    ConnectorInfo, ConnectorStatus, EachEntry, Expanded, Listing, ServerInfo, TaskInfo,
+    ActiveTopics, ConnectorInfo, ConnectorStatus, EachEntry, Expanded, Health, Listing, ServerInfo,
+    TaskInfo,
 };
 use crate::secret::Secret;
 
@@ -212,6 +213,46 @@ impl ConnectClient {
     /// `GET /connectors/{name}/tasks`.
     pub async fn connector_tasks(&self, name: &str) -> Result<Lookup<Vec<TaskInfo>>, ConnectError> {
         self.lookup(&["connectors", name, "tasks"]).await
+    }
+
+    /// `GET /connectors/{name}/topics`: the topics the connector has used (Kafka 2.5+). A
+    /// Connect with topic tracking disabled answers 403, one too old 404: both are errors with
+    /// their status, for the caller to stop asking.
+    pub async fn connector_topics(&self, name: &str) -> Result<Lookup<Vec<String>>, ConnectError> {
+        let found: Lookup<std::collections::HashMap<String, ActiveTopics>> =
+            self.lookup(&["connectors", name, "topics"]).await?;
+        Ok(match found {
+            Lookup::Found(mut by_name) => {
+                let mut topics = by_name.remove(name).map(|t| t.topics).unwrap_or_default();
+                topics.sort();
+                topics.dedup();
+                Lookup::Found(topics)
+            }
+            Lookup::Gone => Lookup::Gone,
+            Lookup::Unreadable(e) => Lookup::Unreadable(e),
+        })
+    }
+
+    /// `GET /health` (Kafka 3.9+): the serving worker's health. 503 (starting) and 500
+    /// (unhealthy) come back as the body they carry; 404 (an older Connect) as `None`.
+    pub async fn health(&self) -> Result<Option<(bool, Health)>, ConnectError> {
+        match self.get_json::<Health>(&["health"], "").await {
+            Ok(h) => Ok(Some((true, h))),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) if matches!(e.status, Some(500 | 503)) => Ok(Some((
+                false,
+                Health {
+                    status: if e.status == Some(503) {
+                        "starting"
+                    } else {
+                        "unhealthy"
+                    }
+                    .to_string(),
+                    message: e.detail.clone(),
+                },
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_json<T: DeserializeOwned>(

@@ -10,7 +10,7 @@ pub use client::{
 };
 pub use error::{ConnectError, Reason, classify_status};
 pub use model::{
-    APACHE_STATES, CLOUD_STATES, ConnectorConfig, ConnectorId, ConnectorInfo, ConnectorStatus,
-    Expanded, Listing, MSK_STATES, ServerInfo, State, StateEntry, TaskId, TaskInfo, TaskState,
-    exception_class,
+    APACHE_STATES, ActiveTopics, CLOUD_STATES, ConnectorConfig, ConnectorId, ConnectorInfo,
+    ConnectorStatus, Expanded, Health, Listing, MSK_STATES, ServerInfo, State, StateEntry, TaskId,
+    TaskInfo, TaskState, exception_class,
 };

@@ -172,13 +172,33 @@ pub struct ConnectorInfo {
     pub kind: Option<String>,
 }
 
-/// The two config keys the exporter reads; every other key is skipped unread.
+/// The config keys the exporter reads; every other key is skipped unread.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ConnectorConfig {
     #[serde(rename = "connector.class", default)]
     pub class: Option<String>,
     #[serde(rename = "tasks.max", default)]
     pub tasks_max: Option<String>,
+    /// A sink's own consumer group, instead of Connect's `connect-{name}`.
+    #[serde(rename = "consumer.override.group.id", default)]
+    pub consumer_group: Option<String>,
+}
+
+/// `GET /connectors/{name}/topics`: `{"{name}": {"topics": [...]}}` (Kafka 2.5+, KIP-558).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ActiveTopics {
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+/// `GET /health` (Kafka 3.9+, KIP-1017): `{"status": "healthy", "message": "…"}`, the same
+/// shape with status `starting` or `unhealthy` on 503 and 500.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Health {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
 }
 
 /// `{"connector": name, "task": id}`.

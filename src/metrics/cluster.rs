@@ -261,6 +261,18 @@ fn encode_views(
 
     let mut m = family(
         enc,
+        "kconnect_worker_health",
+        "1 if the worker that answered GET /health is healthy, 0 if it is starting or unhealthy; absent on Connect before 3.9.",
+        MetricType::Gauge,
+    )?;
+    for (meta, view) in views {
+        if let Some(healthy) = view.worker_health {
+            gauge_sample(&mut m, &[(CLUSTER, meta.id.as_str())], i64::from(healthy))?;
+        }
+    }
+
+    let mut m = family(
+        enc,
         "kconnect_observation_connectors_unreadable",
         "Connectors the cluster lists but cannot serve by name (a 400 for their path, or a name such as `..`), so their state is not shown.",
         MetricType::Gauge,

@@ -81,7 +81,7 @@ struct Family {
 }
 
 /// The families in exposition order.
-const FAMILIES: [Family; 12] = [
+const FAMILIES: [Family; 14] = [
     Family {
         name: "kconnect_connector_state",
         help: "The connector's state: one series per state, 1 for the current one, 0 for the others.",
@@ -157,6 +157,30 @@ const FAMILIES: [Family; 12] = [
         write: |o, c| {
             if let Some(e) = &c.exception {
                 o.sample("kconnect_connector_failure_info", &[("exception", e)], 1);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_topic",
+        help: "A topic the connector has used (KIP-558), when topics are observed; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            for topic in c.topics.iter().flatten() {
+                o.sample("kconnect_connector_topic_info", &[("topic", topic)], 1);
+            }
+        },
+    },
+    Family {
+        name: "kconnect_connector_consumer_group",
+        help: "A sink connector's consumer group (consumer.override.group.id, else connect-{name}), labelled consumergroup as kafka_exporter's lag series are; always 1.",
+        kind: Kind::Info,
+        write: |o, c| {
+            if let Some(g) = &c.consumer_group {
+                o.sample(
+                    "kconnect_connector_consumer_group_info",
+                    &[("consumergroup", g)],
+                    1,
+                );
             }
         },
     },

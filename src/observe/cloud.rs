@@ -3,10 +3,11 @@
 //! a Cloud API key as basic auth). There is no `GET /`: the listing is what is asked at start.
 //! v2 is one `GET …/connectors?expand=info,status,id` in the comma form Cloud documents; v1 is
 //! the listing with ids, then info, status and tasks of each connector. Cloud has no workers to
-//! show (its `worker_id` is the connector's name), so none are.
+//! show (its `worker_id` is the connector's name), so none are; nor consumer groups, which Cloud
+//! does not name after the connector.
 
 use super::Pass;
-use super::rest::{self, Details, Fallback};
+use super::rest::{self, Details, Fallback, Options};
 use crate::config::ObservationVersion;
 use crate::connect::{ConnectClient, ConnectError, ExpandForm};
 
@@ -14,7 +15,6 @@ use crate::connect::{ConnectClient, ConnectError, ExpandForm};
 pub struct Cloud {
     client: ConnectClient,
     version: ObservationVersion,
-    parallelism: usize,
     fallback: Option<Fallback>,
     details: Details,
     /// v1's cost has been said in the log.
@@ -22,13 +22,16 @@ pub struct Cloud {
 }
 
 impl Cloud {
-    pub fn new(client: ConnectClient, version: ObservationVersion, parallelism: usize) -> Cloud {
+    /// Cloud has no `/topics`: `options.topics` is not used.
+    pub fn new(client: ConnectClient, options: Options) -> Cloud {
         Cloud {
             client,
-            version,
-            parallelism,
+            version: options.version,
             fallback: None,
-            details: Details::default(),
+            details: Details::new(Options {
+                topics: false,
+                ..options
+            }),
             told_cost: false,
         }
     }
@@ -65,6 +68,9 @@ impl Cloud {
             for t in &mut c.tasks {
                 t.worker_id.clear();
             }
+            // Cloud names its sinks' consumer groups itself, not after the connector's name;
+            // rather none than a wrong one.
+            c.consumer_group = None;
         }
         Ok(pass)
     }
@@ -80,10 +86,7 @@ impl Cloud {
             );
         }
         let (names, ids) = rest::names_and_ids(&self.client).await?;
-        let mut pass = self
-            .details
-            .read(&self.client, cluster, names, self.parallelism)
-            .await?;
+        let mut pass = self.details.read(&self.client, cluster, names).await?;
         for c in &mut pass.view.connectors {
             c.id = ids.get(&c.name).cloned();
         }

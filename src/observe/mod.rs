@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub use apache::Apache;
 pub use cloud::Cloud;
 pub use msk::Msk;
-pub use rest::Fallback;
+pub use rest::{Fallback, Options};
 pub use snapshot::{
     Capacity, ClusterMeta, ClusterView, Connector, DURATION_BUCKETS, Snapshot, Task, TaskCounts,
     Totals,
@@ -56,18 +56,22 @@ impl Source {
     pub async fn from_config(
         cluster: &ClusterConfig,
         parallelism: usize,
+        details_every: u64,
     ) -> Result<Source, String> {
         if let Some(msk) = &cluster.msk {
             let client = MskClient::new(msk).await.map_err(|e| e.to_string())?;
             return Ok(Source::Msk(Msk::new(client, msk.cloudwatch_task_counts)));
         }
         let client = ConnectClient::new(&cluster.client).map_err(|e| e.to_string())?;
-        let version = cluster.observation_version;
+        let options = Options {
+            version: cluster.observation_version,
+            parallelism,
+            details_every,
+            topics: cluster.observe_topics,
+        };
         Ok(match cluster.flavour {
-            Flavour::ConfluentCloud => Source::Cloud(Cloud::new(client, version, parallelism)),
-            Flavour::Apache | Flavour::Msk => {
-                Source::Apache(Apache::new(client, version, parallelism, None))
-            }
+            Flavour::ConfluentCloud => Source::Cloud(Cloud::new(client, options)),
+            Flavour::Apache | Flavour::Msk => Source::Apache(Apache::new(client, options, None)),
         })
     }
 

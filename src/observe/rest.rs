@@ -8,7 +8,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::Pass;
 use super::snapshot::{ClusterView, Connector};
-use crate::connect::{ConnectClient, ConnectError, ExpandForm, Listing, Lookup};
+use crate::config::ObservationVersion;
+use crate::connect::{ConnectClient, ConnectError, ConnectorInfo, ExpandForm, Listing, Lookup};
 
 /// Why a v2 cluster is observed with v1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +90,55 @@ pub async fn names_and_ids(
     })
 }
 
+/// How a REST cluster is observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub version: ObservationVersion,
+    /// v1: requests in flight at most.
+    pub parallelism: usize,
+    /// v1 reads a connector's info and tasks when it is new, when its status shows another task
+    /// set, and otherwise at least every this many observations (1: every observation, Kpow's
+    /// full pass). Topics are refreshed as often.
+    pub details_every: u64,
+    /// Observe each connector's topics (`GET /connectors/{name}/topics`).
+    pub topics: bool,
+}
+
+impl Options {
+    pub fn new(version: ObservationVersion, parallelism: usize) -> Options {
+        Options {
+            version,
+            parallelism,
+            details_every: 1,
+            topics: false,
+        }
+    }
+}
+
+/// What a connector's info and tasks said when they were last read.
+#[derive(Debug, Clone)]
+struct Known {
+    info: ConnectorInfo,
+    task_ids: Vec<u32>,
+}
+
+/// Whether topics are asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Topics {
+    Off,
+    On,
+    /// The cluster said no once (tracking disabled, or too old): never asked again.
+    Unsupported,
+}
+
 /// v1's details of one cluster, and what it remembers between observations.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Details {
+    options: Options,
+    observation: u64,
+    known: HashMap<String, Known>,
+    topics_state: Topics,
+    topics: HashMap<String, Vec<String>>,
     /// Connectors that answered 404 in the previous pass: a second 404 in a row is no race but
     /// a name Connect cannot serve.
     gone_before: HashSet<String>,
@@ -99,33 +146,87 @@ pub struct Details {
     warned: HashSet<String>,
 }
 
+/// What one connector's requests found.
+struct Read {
+    connector: Lookup<Connector>,
+    known: Option<Known>,
+    topics: TopicsRead,
+}
+
+enum TopicsRead {
+    NotAsked,
+    Found(Vec<String>),
+    /// 404 or 403: this Connect has no topics to give.
+    Unsupported(String),
+    /// Anything else: the previous answer stands.
+    Failed,
+}
+
 impl Details {
-    /// Info, status and tasks of each of `names`, each connector's three calls one after
-    /// another, so that `parallelism` bounds the requests in flight, which is what Connect's
-    /// REST thread pool feels. The first failure ends the pass and drops the requests still in
-    /// flight.
+    pub fn new(options: Options) -> Details {
+        Details {
+            options,
+            observation: 0,
+            known: HashMap::new(),
+            topics_state: if options.topics {
+                Topics::On
+            } else {
+                Topics::Off
+            },
+            topics: HashMap::new(),
+            gone_before: HashSet::new(),
+            warned: HashSet::new(),
+        }
+    }
+
+    /// Whether a connector's rarely-changing details are due this observation: spread over
+    /// the K observations by its name, so that the reads do not come in bursts.
+    fn due(&self, name: &str) -> bool {
+        let k = self.options.details_every.max(1);
+        let spread = name
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        (self.observation + spread).is_multiple_of(k)
+    }
+
+    /// v1: the status of each of `names`, and its info and tasks when they are due (see
+    /// [`Options::details_every`]), each connector's calls one after another, so that
+    /// `parallelism` bounds the requests in flight, which is what Connect's REST thread pool
+    /// feels. The first failure ends the pass and drops the requests still in flight.
     pub async fn read(
         &mut self,
         client: &ConnectClient,
         cluster: &str,
         names: Vec<String>,
-        parallelism: usize,
     ) -> Result<Pass, ConnectError> {
+        self.observation += 1;
         let listed = names.len();
-        let results: Vec<(String, Lookup<Connector>)> = stream::iter(names)
+        let this = &*self;
+        let results: Vec<(String, Read)> = stream::iter(names)
             .map(|name| async move {
-                let r = one_connector(client, &name).await?;
+                let known = this.known.get(&name);
+                let details_due = known.is_none() || this.due(&name);
+                let topics_due = this.topics_state == Topics::On
+                    && (!this.topics.contains_key(&name) || this.due(&name));
+                let r = one_connector(client, &name, known, details_due, topics_due).await?;
                 Ok::<_, ConnectError>((name, r))
             })
-            .buffer_unordered(parallelism.max(1))
+            .buffer_unordered(self.options.parallelism.max(1))
             .try_collect()
             .await?;
         let mut found = Vec::with_capacity(results.len());
         let mut gone = HashSet::new();
         let mut unreadable: Vec<(String, Option<ConnectError>)> = Vec::new();
+        let mut known = HashMap::with_capacity(results.len());
         for (name, r) in results {
-            match r {
-                Lookup::Found(c) => found.push(c),
+            self.take_topics(cluster, &name, r.topics);
+            match r.connector {
+                Lookup::Found(c) => {
+                    if let Some(k) = r.known {
+                        known.insert(name, k);
+                    }
+                    found.push(c);
+                }
                 Lookup::Gone if self.gone_before.contains(&name) => unreadable.push((name, None)),
                 Lookup::Gone => {
                     gone.insert(name);
@@ -145,10 +246,74 @@ impl Details {
             gone.insert(name.clone());
         }
         self.gone_before = gone;
-        Ok(Pass {
-            view: ClusterView::new(found, unreadable.len() as u64),
-            skipped,
-        })
+        // Connectors no longer listed are forgotten.
+        self.known = known;
+        let mut view = ClusterView::new(found, unreadable.len() as u64);
+        self.attach_topics(&mut view);
+        Ok(Pass { view, skipped })
+    }
+
+    /// v2's topics: asked for the connectors whose turn it is, with the same bound on requests
+    /// in flight.
+    pub async fn topics_of(
+        &mut self,
+        client: &ConnectClient,
+        cluster: &str,
+        view: &mut ClusterView,
+    ) {
+        self.observation += 1;
+        if self.topics_state != Topics::On {
+            return;
+        }
+        let this = &*self;
+        let due: Vec<String> = view
+            .connectors
+            .iter()
+            .map(|c| c.name.clone())
+            .filter(|n| !this.topics.contains_key(n) || this.due(n))
+            .collect();
+        let answers: Vec<(String, TopicsRead)> = stream::iter(due)
+            .map(|name| async move {
+                let r = topics(client, &name).await;
+                (name, r)
+            })
+            .buffer_unordered(self.options.parallelism.max(1))
+            .collect()
+            .await;
+        for (name, r) in answers {
+            self.take_topics(cluster, &name, r);
+        }
+        let listed: HashSet<&str> = view.connectors.iter().map(|c| c.name.as_str()).collect();
+        self.topics.retain(|n, _| listed.contains(n.as_str()));
+        self.attach_topics(view);
+    }
+
+    fn take_topics(&mut self, cluster: &str, name: &str, r: TopicsRead) {
+        match r {
+            TopicsRead::NotAsked | TopicsRead::Failed => {}
+            TopicsRead::Found(t) => {
+                self.topics.insert(name.to_string(), t);
+            }
+            TopicsRead::Unsupported(why) => {
+                if self.topics_state == Topics::On {
+                    tracing::warn!(
+                        cluster,
+                        "this Connect has no topics to give ({why}): connector topics are not observed for it"
+                    );
+                }
+                self.topics_state = Topics::Unsupported;
+                self.topics.clear();
+            }
+        }
+    }
+
+    fn attach_topics(&self, view: &mut ClusterView) {
+        if self.topics_state != Topics::On {
+            return;
+        }
+        for c in &mut view.connectors {
+            c.topics = self.topics.get(&c.name).cloned();
+        }
     }
 
     fn warn_unreadable(&mut self, cluster: &str, unreadable: &[(String, Option<ConnectError>)]) {
@@ -177,23 +342,65 @@ macro_rules! found {
     ($lookup:expr) => {
         match $lookup? {
             Lookup::Found(v) => v,
-            Lookup::Gone => return Ok(Lookup::Gone),
-            Lookup::Unreadable(e) => return Ok(Lookup::Unreadable(e)),
+            Lookup::Gone => return Ok(gone(Lookup::Gone)),
+            Lookup::Unreadable(e) => return Ok(gone(Lookup::Unreadable(e))),
         }
     };
 }
 
-/// A connector's info, status and tasks; what any one of them says when it is not found.
+fn gone(connector: Lookup<Connector>) -> Read {
+    Read {
+        connector,
+        known: None,
+        topics: TopicsRead::NotAsked,
+    }
+}
+
+/// A connector's status, and its info and tasks when `details_due` or when the status shows
+/// a task set other than the known one; its topics when `topics_due`.
 async fn one_connector(
     client: &ConnectClient,
     name: &str,
-) -> Result<Lookup<Connector>, ConnectError> {
-    let info = found!(client.connector_info(name).await);
+    known: Option<&Known>,
+    details_due: bool,
+    topics_due: bool,
+) -> Result<Read, ConnectError> {
     let status = found!(client.connector_status(name).await);
-    let tasks = found!(client.connector_tasks(name).await);
-    Ok(Lookup::Found(Connector::from_parts(
-        status,
-        Some(&info),
-        Some(tasks.len()),
-    )))
+    let mut ids: Vec<u32> = status.tasks.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    let known = match known {
+        Some(k) if !details_due && k.task_ids == ids => k.clone(),
+        _ => {
+            let info = found!(client.connector_info(name).await);
+            let tasks = found!(client.connector_tasks(name).await);
+            let mut task_ids: Vec<u32> = tasks.iter().map(|t| t.id.task).collect();
+            task_ids.sort_unstable();
+            Known { info, task_ids }
+        }
+    };
+    let topics = if topics_due {
+        topics(client, name).await
+    } else {
+        TopicsRead::NotAsked
+    };
+    let connector = Connector::from_parts(status, Some(&known.info), Some(known.task_ids.len()));
+    Ok(Read {
+        connector: Lookup::Found(connector),
+        known: Some(known),
+        topics,
+    })
+}
+
+async fn topics(client: &ConnectClient, name: &str) -> TopicsRead {
+    match client.connector_topics(name).await {
+        Ok(Lookup::Found(t)) => TopicsRead::Found(t),
+        Ok(Lookup::Gone) => TopicsRead::Unsupported(
+            "GET /connectors/{name}/topics answers 404: Kafka 2.5 or newer has it".into(),
+        ),
+        Err(e) if e.status == Some(403) => TopicsRead::Unsupported(format!(
+            "{}; set topic.tracking.enable=true on the workers to have them",
+            e.detail
+        )),
+        Ok(Lookup::Unreadable(_)) | Err(_) => TopicsRead::Failed,
+    }
 }

@@ -80,6 +80,10 @@ pub struct Connector {
     pub connect_version: Option<String>,
     /// Its workers, where the service sizes each connector (MSK Connect).
     pub capacity: Option<Capacity>,
+    /// The topics it has used (KIP-558), when they are observed.
+    pub topics: Option<Vec<String>>,
+    /// A sink's consumer group: `consumer.override.group.id`, else Connect's `connect-{name}`.
+    pub consumer_group: Option<String>,
 }
 
 /// Tasks counted by state, for a service that does not list them.
@@ -147,6 +151,24 @@ impl Connector {
             version: status.connector.version,
             ..Connector::default()
         }
+        .with_consumer_group(info)
+    }
+
+    /// A sink's consumer group, derived from its config without a request: its
+    /// `consumer.override.group.id`, else `connect-{name}`, as Connect names it.
+    fn with_consumer_group(mut self, info: Option<&ConnectorInfo>) -> Connector {
+        if self.kind == "sink"
+            && let Some(info) = info
+        {
+            self.consumer_group = Some(
+                info.config
+                    .consumer_group
+                    .clone()
+                    .filter(|g| !g.trim().is_empty())
+                    .unwrap_or_else(|| format!("connect-{}", self.name)),
+            );
+        }
+        self
     }
 
     /// Tasks in state FAILED: counted from the task list, or as the service counts them;
@@ -171,6 +193,8 @@ pub struct ClusterView {
     pub connectors: Vec<Connector>,
     /// Connectors the cluster lists but cannot serve by name, so their state is unknown.
     pub unreadable: u64,
+    /// What `GET /health` said of the worker that answered (Kafka 3.9+): healthy or not.
+    pub worker_health: Option<bool>,
 }
 
 impl ClusterView {
@@ -179,6 +203,7 @@ impl ClusterView {
         ClusterView {
             connectors,
             unreadable,
+            worker_health: None,
         }
     }
 

@@ -14,7 +14,9 @@ use std::time::Duration;
 use kconnect_exporter::config::{ClusterConfig, Flavour, ObservationVersion};
 use kconnect_exporter::connect::ConnectClient;
 use kconnect_exporter::metrics::{Exposition, Format};
-use kconnect_exporter::observe::{Apache, Cloud, ClusterHandle, Observer, Snapshot, Source};
+use kconnect_exporter::observe::{
+    Apache, Cloud, ClusterHandle, Observer, Options, Snapshot, Source,
+};
 use serde_json::Value;
 use url::Url;
 use wiremock::matchers::{method, path, query_param_is_missing};
@@ -64,6 +66,11 @@ pub async fn mount_cluster(server: &MockServer, expanded: &Value) {
         .mount(server)
         .await;
     Mock::given(method("GET"))
+        .and(path("/health"))
+        .respond_with(json(&fixture("health.json")))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/connectors"))
         .and(RawQuery("expand=status&expand=info"))
         .respond_with(json(&expanded.to_string()))
@@ -99,6 +106,24 @@ pub async fn mount_cluster(server: &MockServer, expanded: &Value) {
                 .mount(server)
                 .await;
         }
+    }
+}
+
+/// `GET /connectors/{name}/topics` for every connector of `expanded`: the contract's fixture for
+/// `orders-jdbc-source`, none yet for the others (Connect's answer for a connector that has not
+/// used a topic).
+pub async fn mount_topics(server: &MockServer, expanded: &Value) {
+    for name in expanded.as_object().unwrap().keys() {
+        let body = if name == "orders-jdbc-source" {
+            fixture("connector-orders-jdbc-source-topics.json")
+        } else {
+            serde_json::json!({ name: {"topics": []} }).to_string()
+        };
+        Mock::given(method("GET"))
+            .and(path(connector_path(name, "/topics").as_str()))
+            .respond_with(json(&body))
+            .mount(server)
+            .await;
     }
 }
 
@@ -152,16 +177,10 @@ pub fn observer_timed(
     timeout: Duration,
 ) -> (Observer, ClusterHandle) {
     let client = ConnectClient::new(&cluster.client).expect("client builds");
+    let options = Options::new(cluster.observation_version, parallelism);
     let source = match cluster.flavour {
-        Flavour::ConfluentCloud => {
-            Source::Cloud(Cloud::new(client, cluster.observation_version, parallelism))
-        }
-        _ => Source::Apache(Apache::new(
-            client,
-            cluster.observation_version,
-            parallelism,
-            None,
-        )),
+        Flavour::ConfluentCloud => Source::Cloud(Cloud::new(client, options)),
+        _ => Source::Apache(Apache::new(client, options, None)),
     };
     Observer::new(cluster, source, interval, timeout)
 }
