@@ -152,11 +152,14 @@ impl App {
         }
         tracker.close();
 
-        let exposition = Arc::new(Exposition::new(
-            self.handles.clone(),
-            self.config.interval,
-            self.config.observation_timeout,
-        ));
+        let exposition = Arc::new(
+            Exposition::new(
+                self.handles.clone(),
+                self.config.interval,
+                self.config.observation_timeout,
+            )
+            .with_options(self.config.metrics.clone()),
+        );
         let router = crate::http::router(
             exposition,
             self.handles,

@@ -453,6 +453,8 @@ KCONNECT_OBSERVATION_TIMEOUT=15s
 KCONNECT_OBSERVATION_DETAILS_REFRESH=20
 KCONNECT_OBSERVATION_PARALLELISM=8
 KCONNECT_CONNECT_MAX_RESPONSE_BYTES=67108864
+KCONNECT_METRICS_EXCLUDE=
+KCONNECT_METRICS_TASK_STATES=all
 KCONNECT_LOG_LEVEL=info
 KCONNECT_LOG_FORMAT=text
 CONNECT_RESOURCE_IDS=US1
@@ -470,6 +472,8 @@ US1_CONNECT_OFFSET_STORAGE_TOPIC=
 US1_CONNECT_GROUP_ID=
 US1_CONNECT_OBSERVATION_VERSION=1
 US1_CONNECT_OBSERVE_TOPICS=false
+US1_CONNECT_CONNECTOR_INCLUDE=
+US1_CONNECT_CONNECTOR_EXCLUDE=
 "
     );
     assert!(
@@ -565,6 +569,9 @@ fn exporter_settings_of_their_own() {
             "--web.max-requests=0",
             "--observation.timeout=10s",
             "--web.telemetry-path=/:x",
+            "--metrics.task-states=current",
+            "--metrics.exclude=kconnect_worker_.*",
+            "--observation.details-refresh=1",
         ],
         &[
             ("KCONNECT_OBSERVATION_INTERVAL", "1m"),
@@ -577,17 +584,42 @@ fn exporter_settings_of_their_own() {
     assert_eq!(c.observation_timeout, Duration::from_secs(10));
     assert_eq!(c.telemetry_path, "/:x");
     assert_eq!(
+        c.metrics.task_states,
+        kconnect_exporter::metrics::TaskStates::Current
+    );
+    assert!(
+        c.metrics
+            .exclude
+            .as_ref()
+            .unwrap()
+            .is_match("kconnect_worker_tasks")
+    );
+    assert_eq!(c.details_refresh, 1);
+    assert_eq!(
         c.warnings,
         [
             "CONNECT_TIMEOUT_MS (20000 ms) is longer than the observation timeout (10s): a request to cluster default that times out is reported as reason deadline"
         ]
     );
-    let problems = load(&["--web.max-requests=-1", "--observation.timeout=0s"], &[]).unwrap_err();
+    let problems = load(
+        &[
+            "--web.max-requests=-1",
+            "--observation.timeout=0s",
+            "--metrics.task-states=some",
+            "--metrics.exclude=kconnect_(",
+            "--observation.details-refresh=0",
+        ],
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(
         problems,
         [
             "--web.max-requests: \"-1\" is not a whole number from 0 to 100000",
             "--observation.timeout: \"0s\" is not a duration from 1s to 1h, such as 30s or 1m",
+            "--observation.details-refresh: \"0\" is not a whole number from 1 to 10000",
+            "--metrics.exclude: \"kconnect_(\" is not a regular expression (error: unclosed group)",
+            "--metrics.task-states: \"some\" is not all or current",
         ]
     );
 }
@@ -678,6 +710,27 @@ fn a_region_without_a_url_is_an_msk_connect_region() {
         c.warnings,
         [
             "CONNECT_MSK_CLOUDWATCH is ignored: cluster default is not an MSK Connect region (CONNECT_AWS_REGION)"
+        ]
+    );
+}
+
+#[test]
+fn connector_include_and_exclude_are_anchored_regular_expressions() {
+    let c = load(
+        &[],
+        &[
+            ("CONNECT_CONNECTOR_INCLUDE", "orders-.*|payments-.*"),
+            ("CONNECT_CONNECTOR_EXCLUDE", ".*-test"),
+        ],
+    )
+    .unwrap();
+    let f = &c.clusters[0].connectors;
+    assert!(f.keeps("orders-jdbc-source") && !f.keeps("orders-jdbc-test") && !f.keeps("audit"));
+    let problems = load(&[], &[("CONNECT_CONNECTOR_EXCLUDE", "(unclosed")]).unwrap_err();
+    assert_eq!(
+        problems,
+        [
+            "CONNECT_CONNECTOR_EXCLUDE: \"(unclosed\" is not a regular expression (error: unclosed group)"
         ]
     );
 }

@@ -153,7 +153,12 @@ async fn msk_snapshot() -> Arc<Snapshot> {
     c.flavour = kconnect_exporter::config::Flavour::Msk;
     c.msk = Some(settings);
     let interval = Duration::from_secs(30);
-    let (mut obs, _h) = Observer::new(&c, Source::Msk(Msk::new(client, true)), interval, interval);
+    let (mut obs, _h) = Observer::new(
+        &c,
+        Source::Msk(Msk::new(client, true, Default::default())),
+        interval,
+        interval,
+    );
     obs.observe_once().await
 }
 

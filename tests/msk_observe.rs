@@ -65,7 +65,7 @@ async fn msk_observer(s: &Standin, cloudwatch: bool) -> (Observer, ClusterHandle
     let interval = Duration::from_secs(30);
     Observer::new(
         &cluster,
-        Source::Msk(Msk::new(client, cloudwatch)),
+        Source::Msk(Msk::new(client, cloudwatch, Default::default())),
         interval,
         interval,
     )

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::filter::NameFilter;
 use super::flavour::{self, Flavour};
 use super::sources::Vars;
 use super::tls::{self, StoreSummary, StoreType};
@@ -21,7 +22,7 @@ pub const DEFAULT_REST_URL: &str = "http://localhost:8083";
 pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
 /// Every per-cluster variable, without prefix, in the order `--config.check` prints them.
-pub const CLUSTER_VARS: [&str; 21] = [
+pub const CLUSTER_VARS: [&str; 23] = [
     "CONNECT_NAME",
     "CONNECT_REST_URL",
     "CONNECT_AUTH",
@@ -43,6 +44,8 @@ pub const CLUSTER_VARS: [&str; 21] = [
     "CONNECT_CONFLUENT_CLOUD",
     "CONNECT_MSK_CLOUDWATCH",
     "CONNECT_OBSERVE_TOPICS",
+    "CONNECT_CONNECTOR_INCLUDE",
+    "CONNECT_CONNECTOR_EXCLUDE",
 ];
 
 /// How a cluster is observed (Kpow's `CONNECT_OBSERVATION_VERSION`).
@@ -85,6 +88,8 @@ pub struct ClusterConfig {
     pub cloud_forced: Option<bool>,
     /// `CONNECT_OBSERVE_TOPICS`: read each connector's topics (KIP-558).
     pub observe_topics: bool,
+    /// `CONNECT_CONNECTOR_INCLUDE` and `_EXCLUDE`: the connectors observed and exported.
+    pub connectors: NameFilter,
 }
 
 impl ClusterConfig {
@@ -117,6 +122,7 @@ impl ClusterConfig {
             msk: None,
             cloud_forced: None,
             observe_topics: false,
+            connectors: NameFilter::default(),
         }
     }
 
@@ -183,6 +189,14 @@ impl ClusterConfig {
             self.observation_version.as_str(),
         );
         line("CONNECT_OBSERVE_TOPICS", &self.observe_topics.to_string());
+        line(
+            "CONNECT_CONNECTOR_INCLUDE",
+            self.connectors.include().unwrap_or(""),
+        );
+        line(
+            "CONNECT_CONNECTOR_EXCLUDE",
+            self.connectors.exclude().unwrap_or(""),
+        );
         for (name, store) in [
             ("TRUSTSTORE", &self.truststore),
             ("KEYSTORE", &self.keystore),
@@ -274,6 +288,23 @@ pub fn parse_cluster(
 
     let permissive_tls = bool_var(vars, &var("CONNECT_PERMISSIVE_SSL"), false, problems);
     let observe_topics = bool_var(vars, &var("CONNECT_OBSERVE_TOPICS"), false, problems);
+    let mut connectors = NameFilter::default();
+    for (which, include) in [
+        ("CONNECT_CONNECTOR_INCLUDE", true),
+        ("CONNECT_CONNECTOR_EXCLUDE", false),
+    ] {
+        if let Some(raw) = get(which) {
+            let filter = if include {
+                NameFilter::new(Some(raw), connectors.exclude())
+            } else {
+                NameFilter::new(connectors.include(), Some(raw))
+            };
+            match filter {
+                Ok(f) => connectors = f,
+                Err(e) => problems.push(vars.source_of(&var(which)), e),
+            }
+        }
+    }
     let startup_validation = bool_var(vars, &var("CONNECT_STARTUP_VALIDATION"), true, problems);
 
     let timeout_ms = match get("CONNECT_TIMEOUT_MS") {
@@ -377,6 +408,7 @@ pub fn parse_cluster(
         keystore,
         flavour: flavour.flavour,
         observe_topics: observe_topics && flavour.flavour == Flavour::Apache,
+        connectors,
         msk: flavour.msk,
         cloud_forced: flavour.cloud_forced,
     })

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod file;
+mod filter;
 mod flavour;
 mod sources;
 mod tls;
@@ -19,6 +20,9 @@ pub use cluster::{
     CLUSTER_VARS, ClusterConfig, DEFAULT_ID, DEFAULT_REST_URL, DEFAULT_TIMEOUT_MS,
     ObservationVersion, redact,
 };
+pub use filter::NameFilter;
+
+use crate::metrics::{MetricsOptions, TaskStates};
 pub use flavour::{Flavour, is_cloud_path};
 pub use sources::{Args, FLAG_VARS, FLAGS, Vars};
 pub use tls::{StoreSummary, StoreType};
@@ -89,6 +93,8 @@ pub struct Config {
     pub details_refresh: u64,
     pub parallelism: usize,
     pub max_response_bytes: usize,
+    /// `--metrics.exclude` and `--metrics.task-states`.
+    pub metrics: MetricsOptions,
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
     /// `CONNECT_RESOURCE_IDS` as given, or empty for the single `default` cluster.
@@ -159,6 +165,7 @@ impl Config {
             details_refresh: DEFAULT_DETAILS_REFRESH,
             parallelism: DEFAULT_PARALLELISM,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            metrics: MetricsOptions::default(),
             log_level: tracing::Level::INFO,
             log_format: LogFormat::Text,
             resource_ids: Vec::new(),
@@ -276,6 +283,22 @@ impl Config {
             4 * 1024 * 1024 * 1024,
             problems,
         );
+        let mut metrics = MetricsOptions::default();
+        if let Some(raw) = vars.get("KCONNECT_METRICS_EXCLUDE") {
+            match NameFilter::new(None, Some(raw)) {
+                Ok(_) => metrics.exclude = regex::Regex::new(&format!("^(?:{raw})$")).ok(),
+                Err(e) => problems.push(vars.source_of("KCONNECT_METRICS_EXCLUDE"), e),
+            }
+        }
+        if let Some(raw) = vars.get("KCONNECT_METRICS_TASK_STATES") {
+            match TaskStates::parse(raw) {
+                Some(t) => metrics.task_states = t,
+                None => problems.push(
+                    vars.source_of("KCONNECT_METRICS_TASK_STATES"),
+                    format!("\"{raw}\" is not all or current"),
+                ),
+            }
+        }
         let log_level = match vars
             .get("KCONNECT_LOG_LEVEL")
             .unwrap_or("info")
@@ -384,6 +407,7 @@ impl Config {
             details_refresh,
             parallelism,
             max_response_bytes,
+            metrics,
             log_level,
             log_format,
             resource_ids,
@@ -419,6 +443,26 @@ impl Config {
             out,
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES={}",
             self.max_response_bytes
+        );
+        let _ = writeln!(
+            out,
+            "KCONNECT_METRICS_EXCLUDE={}",
+            self.metrics
+                .exclude
+                .as_ref()
+                .map(|r| {
+                    let s = r.as_str();
+                    s.strip_prefix("^(?:")
+                        .and_then(|s| s.strip_suffix(")$"))
+                        .unwrap_or(s)
+                        .to_string()
+                })
+                .unwrap_or_default()
+        );
+        let _ = writeln!(
+            out,
+            "KCONNECT_METRICS_TASK_STATES={}",
+            self.metrics.task_states.as_str()
         );
         let _ = writeln!(
             out,

@@ -45,6 +45,12 @@ pub struct Args {
     /// Largest response body accepted from Connect, in bytes [KCONNECT_CONNECT_MAX_RESPONSE_BYTES] (default 67108864)
     #[arg(long = "connect.max-response-bytes", value_name = "BYTES")]
     pub max_response_bytes: Option<String>,
+    /// Families to leave out of /metrics: a regular expression matched against whole names as the text format has them, e.g. kconnect_task_info|kconnect_worker_.* [KCONNECT_METRICS_EXCLUDE]
+    #[arg(long = "metrics.exclude", value_name = "REGEX")]
+    pub metrics_exclude: Option<String>,
+    /// all (a state set per task: one series per state) or current (one series per task, its state) [KCONNECT_METRICS_TASK_STATES] (default all)
+    #[arg(long = "metrics.task-states", value_name = "all|current")]
+    pub task_states: Option<String>,
     /// error, warn, info, debug or trace [KCONNECT_LOG_LEVEL] (default info)
     #[arg(long = "log.level", value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -64,7 +70,7 @@ pub struct Args {
 }
 
 /// The variable behind each flag, with the flag, in the order `--config.check` prints them.
-pub const FLAGS: [(&str, &str); 11] = [
+pub const FLAGS: [(&str, &str); 13] = [
     ("KCONNECT_WEB_LISTEN_ADDRESS", "--web.listen-address"),
     ("KCONNECT_WEB_TELEMETRY_PATH", "--web.telemetry-path"),
     ("KCONNECT_WEB_MAX_REQUESTS", "--web.max-requests"),
@@ -82,13 +88,15 @@ pub const FLAGS: [(&str, &str); 11] = [
         "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
         "--connect.max-response-bytes",
     ),
+    ("KCONNECT_METRICS_EXCLUDE", "--metrics.exclude"),
+    ("KCONNECT_METRICS_TASK_STATES", "--metrics.task-states"),
     ("KCONNECT_LOG_LEVEL", "--log.level"),
     ("KCONNECT_LOG_FORMAT", "--log.format"),
     ("KCONNECT_CONFIG_FILE", "--config.file"),
 ];
 
 /// The variables behind the flags that take a value from the file too (all but the file's own).
-pub const FLAG_VARS: [&str; 10] = [
+pub const FLAG_VARS: [&str; 12] = [
     "KCONNECT_WEB_LISTEN_ADDRESS",
     "KCONNECT_WEB_TELEMETRY_PATH",
     "KCONNECT_WEB_MAX_REQUESTS",
@@ -97,6 +105,8 @@ pub const FLAG_VARS: [&str; 10] = [
     "KCONNECT_OBSERVATION_DETAILS_REFRESH",
     "KCONNECT_OBSERVATION_PARALLELISM",
     "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
+    "KCONNECT_METRICS_EXCLUDE",
+    "KCONNECT_METRICS_TASK_STATES",
     "KCONNECT_LOG_LEVEL",
     "KCONNECT_LOG_FORMAT",
 ];
@@ -116,6 +126,8 @@ impl Args {
             "KCONNECT_OBSERVATION_DETAILS_REFRESH" => self.details_refresh.as_ref(),
             "KCONNECT_OBSERVATION_PARALLELISM" => self.parallelism.as_ref(),
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES" => self.max_response_bytes.as_ref(),
+            "KCONNECT_METRICS_EXCLUDE" => self.metrics_exclude.as_ref(),
+            "KCONNECT_METRICS_TASK_STATES" => self.task_states.as_ref(),
             "KCONNECT_LOG_LEVEL" => self.log_level.as_ref(),
             "KCONNECT_LOG_FORMAT" => self.log_format.as_ref(),
             "KCONNECT_CONFIG_FILE" => self.config_file.as_ref(),

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use super::Format;
+use super::options::{MetricsOptions, TaskStates};
 use crate::config::Flavour;
 use crate::connect::State;
 use crate::observe::{Connector, Snapshot};
@@ -35,6 +36,7 @@ struct Out<'a> {
     prefix: &'a str,
     /// The cluster's flavour, whose states the state sets list.
     flavour: Flavour,
+    task_states: TaskStates,
 }
 
 impl Out<'_> {
@@ -216,18 +218,27 @@ const FAMILIES: [Family; 14] = [
     },
     Family {
         name: "kconnect_task_state",
-        help: "The task's state: one series per state, 1 for the current one, 0 for the others.",
+        help: "The task's state: one series per state, 1 for the current one, 0 for the others (with --metrics.task-states=current, the current one only).",
         kind: Kind::Gauge,
         write: |o, c| {
             for t in &c.tasks {
                 task_prefix(o.scratch, o.prefix, t.id);
-                state_set(
-                    o.buf,
-                    "kconnect_task_state",
-                    o.scratch,
-                    &APACHE_TAILS,
-                    &t.state,
-                );
+                match o.task_states {
+                    TaskStates::All => state_set(
+                        o.buf,
+                        "kconnect_task_state",
+                        o.scratch,
+                        &APACHE_TAILS,
+                        &t.state,
+                    ),
+                    TaskStates::Current => sample(
+                        o.buf,
+                        "kconnect_task_state",
+                        o.scratch,
+                        &[("state", t.state.as_str())],
+                        1,
+                    ),
+                }
             }
         },
     },
@@ -289,14 +300,20 @@ pub struct ConnectorText {
     connector: usize,
     header_written: bool,
     scratch: String,
+    options: MetricsOptions,
 }
 
 impl ConnectorText {
-    pub fn new(snapshots: Vec<Arc<Snapshot>>, format: Format) -> ConnectorText {
+    pub fn new(
+        snapshots: Vec<Arc<Snapshot>>,
+        format: Format,
+        options: MetricsOptions,
+    ) -> ConnectorText {
         ConnectorText {
             snapshots,
             prefixes: Vec::new(),
             format,
+            options,
             family: 0,
             cluster: 0,
             connector: 0,
@@ -318,6 +335,10 @@ impl ConnectorText {
             let Some(family) = FAMILIES.get(self.family) else {
                 return false;
             };
+            if !self.options.keeps(family.name) {
+                self.family += 1;
+                continue;
+            }
             if !self.header_written {
                 header(buf, family, self.format);
                 self.header_written = true;
@@ -342,6 +363,7 @@ impl ConnectorText {
                 scratch: &mut self.scratch,
                 prefix: &self.prefixes[self.cluster][self.connector],
                 flavour: snapshot.cluster.flavour,
+                task_states: self.options.task_states,
             };
             (family.write)(&mut out, connector);
             self.connector += 1;

@@ -5,6 +5,7 @@
 mod cluster;
 mod connectors;
 mod gzip;
+mod options;
 mod process;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use prometheus_client::registry::Registry;
 use crate::observe::{ClusterHandle, ClusterMeta, Snapshot};
 
 pub use connectors::CHUNK;
+pub use options::{MetricsOptions, TaskStates};
 
 /// The exporter's version and the commit it was built from (`KCONNECT_BUILD_REVISION` at build
 /// time, `unknown` otherwise).
@@ -82,6 +84,7 @@ pub struct Exposition {
     scrapes: Arc<AtomicU64>,
     refused: Arc<AtomicU64>,
     stale_after: Duration,
+    options: MetricsOptions,
     gzipped: Mutex<Option<GzipCache>>,
 }
 
@@ -134,8 +137,15 @@ impl Exposition {
             // A snapshot is due every interval and an observation may take up to its timeout;
             // one more interval of slack keeps a busy machine from flapping.
             stale_after: interval * 2 + timeout,
+            options: MetricsOptions::default(),
             gzipped: Mutex::new(None),
         }
+    }
+
+    /// The same exposition with `options` for large estates.
+    pub fn with_options(mut self, options: MetricsOptions) -> Exposition {
+        self.options = options;
+        self
     }
 
     /// Counts one scrape of the telemetry path (it shows in `kconnect_exporter_scrapes_total`).
@@ -159,12 +169,12 @@ impl Exposition {
     pub fn text(&self, format: Format) -> TextBody {
         let shown = self.shown();
         let mut first = String::new();
-        encode_registry(&mut first, &self.head, format)
-            .and_then(|()| encode_cluster_families(&mut first, &shown, format))
+        self.registry(&mut first, &self.head, format)
+            .and_then(|()| self.cluster_families(&mut first, &shown, format))
             .expect("encoding into a String cannot fail");
         TextBody {
             first: Some(first),
-            connectors: connectors::ConnectorText::new(up(&shown), format),
+            connectors: connectors::ConnectorText::new(up(&shown), format, self.options.clone()),
             end: (format == Format::OpenMetrics).then_some("# EOF\n"),
         }
     }
@@ -174,7 +184,7 @@ impl Exposition {
     /// trailer.
     pub fn encode_gzip(&self, format: Format) -> [Bytes; 3] {
         let mut head = gzip::Deflater::new();
-        encode_registry(&mut head, &self.head, format)
+        self.registry(&mut head, &self.head, format)
             .expect("compressing into memory cannot fail");
         let head = head.finish();
 
@@ -201,10 +211,14 @@ impl Exposition {
             let mut gz = gzip::Deflater::new();
             let mut text = TextBody {
                 first: None,
-                connectors: connectors::ConnectorText::new(up(&shown), format),
+                connectors: connectors::ConnectorText::new(
+                    up(&shown),
+                    format,
+                    self.options.clone(),
+                ),
                 end: (format == Format::OpenMetrics).then_some("# EOF\n"),
             };
-            encode_cluster_families(&mut gz, &shown, format)
+            self.cluster_families(&mut gz, &shown, format)
                 .expect("compressing into memory cannot fail");
             for piece in &mut text {
                 fmt::Write::write_str(&mut gz, &piece)
@@ -276,21 +290,38 @@ impl Iterator for TextBody {
     }
 }
 
-/// The per-cluster families prometheus-client writes (reachability, observation health,
-/// state counts, workers).
-fn encode_cluster_families(
-    out: &mut impl fmt::Write,
-    shown: &[Shown],
-    format: Format,
-) -> fmt::Result {
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(ClustersCollector {
-        latest: shown
-            .iter()
-            .map(|s| (s.meta.clone(), s.snapshot.clone()))
-            .collect(),
-    }));
-    encode_registry(out, &registry, format)
+impl Exposition {
+    /// The per-cluster families prometheus-client writes (reachability, observation health,
+    /// state counts, workers).
+    fn cluster_families(
+        &self,
+        out: &mut impl fmt::Write,
+        shown: &[Shown],
+        format: Format,
+    ) -> fmt::Result {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(ClustersCollector {
+            latest: shown
+                .iter()
+                .map(|s| (s.meta.clone(), s.snapshot.clone()))
+                .collect(),
+        }));
+        self.registry(out, &registry, format)
+    }
+
+    /// `registry` in `format`, less the families `--metrics.exclude` leaves out.
+    fn registry(
+        &self,
+        out: &mut impl fmt::Write,
+        registry: &Registry,
+        format: Format,
+    ) -> fmt::Result {
+        if self.options.exclude.is_none() {
+            return encode_registry(out, registry, format);
+        }
+        let mut filtered = options::LineFilter::new(out, &self.options);
+        encode_registry(&mut filtered, registry, format)
+    }
 }
 
 /// Writes `registry` in `format`, without OpenMetrics' `# EOF`.

@@ -30,7 +30,7 @@ impl Cloud {
             fallback: None,
             details: Details::new(Options {
                 topics: false,
-                ..options
+                ..options.clone()
             }),
             told_cost: false,
         }

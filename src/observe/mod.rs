@@ -27,7 +27,7 @@ pub use snapshot::{
     Totals,
 };
 
-use crate::config::{ClusterConfig, Flavour};
+use crate::config::{ClusterConfig, Flavour, NameFilter};
 use crate::connect::{ConnectClient, ConnectError, Reason, ServerInfo};
 use crate::msk::MskClient;
 
@@ -60,7 +60,11 @@ impl Source {
     ) -> Result<Source, String> {
         if let Some(msk) = &cluster.msk {
             let client = MskClient::new(msk).await.map_err(|e| e.to_string())?;
-            return Ok(Source::Msk(Msk::new(client, msk.cloudwatch_task_counts)));
+            return Ok(Source::Msk(Msk::new(
+                client,
+                msk.cloudwatch_task_counts,
+                cluster.connectors.clone(),
+            )));
         }
         let client = ConnectClient::new(&cluster.client).map_err(|e| e.to_string())?;
         let options = Options {
@@ -68,6 +72,7 @@ impl Source {
             parallelism,
             details_every,
             topics: cluster.observe_topics,
+            connectors: cluster.connectors.clone(),
         };
         Ok(match cluster.flavour {
             Flavour::ConfluentCloud => Source::Cloud(Cloud::new(client, options)),
@@ -160,6 +165,8 @@ impl ClusterHandle {
 pub struct Observer {
     meta: Arc<ClusterMeta>,
     source: Source,
+    /// The connectors observed and exported.
+    connectors: NameFilter,
     interval: Duration,
     timeout: Duration,
     last_success: Option<SystemTime>,
@@ -193,6 +200,7 @@ impl Observer {
         let observer = Observer {
             meta,
             source,
+            connectors: cluster.connectors.clone(),
             interval,
             timeout,
             last_success: None,
@@ -256,7 +264,14 @@ impl Observer {
         // The client is this cluster's alone, so its count includes startup validation's GET /.
         self.totals.requests = self.source.requests_sent();
         let outcome = match outcome {
-            Ok(pass) => {
+            Ok(mut pass) => {
+                // v1 and MSK Connect skip them before asking anything; v2 reads them in its
+                // one listing; none is shown.
+                if !self.connectors.is_empty() {
+                    pass.view
+                        .connectors
+                        .retain(|c| self.connectors.keeps(&c.name));
+                }
                 self.totals.successes += 1;
                 self.totals.skipped_connectors += pass.skipped;
                 self.last_success = Some(observed_at);

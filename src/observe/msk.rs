@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::Pass;
 use super::snapshot::{Capacity, ClusterView, Connector, TaskCounts};
+use crate::config::NameFilter;
 use crate::connect::{ConnectError, State};
 use crate::msk::{MskCapacity, MskClient, MskConnector, StateDescription};
 
@@ -14,16 +15,19 @@ use crate::msk::{MskCapacity, MskClient, MskConnector, StateDescription};
 pub struct Msk {
     client: MskClient,
     cloudwatch: bool,
+    /// The connectors observed: the others are neither described nor counted.
+    connectors: NameFilter,
     /// The state description of each FAILED connector, by ARN, with the version it was read
     /// for: asked once per failure, not every observation.
     described: HashMap<String, (Option<String>, Option<StateDescription>)>,
 }
 
 impl Msk {
-    pub fn new(client: MskClient, cloudwatch: bool) -> Msk {
+    pub fn new(client: MskClient, cloudwatch: bool, connectors: NameFilter) -> Msk {
         Msk {
             client,
             cloudwatch,
+            connectors,
             described: HashMap::new(),
         }
     }
@@ -38,7 +42,8 @@ impl Msk {
     }
 
     pub async fn observe(&mut self, cluster: &str) -> Result<Pass, ConnectError> {
-        let listed = self.client.list_connectors().await?;
+        let mut listed = self.client.list_connectors().await?;
+        listed.retain(|c| self.connectors.keeps(&c.name));
         let counts = if self.cloudwatch {
             let names: Vec<String> = listed.iter().map(|c| c.name.clone()).collect();
             self.client.task_counts(&names).await?

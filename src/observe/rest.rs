@@ -8,7 +8,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::Pass;
 use super::snapshot::{ClusterView, Connector};
-use crate::config::ObservationVersion;
+use crate::config::{NameFilter, ObservationVersion};
 use crate::connect::{ConnectClient, ConnectError, ConnectorInfo, ExpandForm, Listing, Lookup};
 
 /// Why a v2 cluster is observed with v1.
@@ -91,7 +91,7 @@ pub async fn names_and_ids(
 }
 
 /// How a REST cluster is observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub version: ObservationVersion,
     /// v1: requests in flight at most.
@@ -102,6 +102,8 @@ pub struct Options {
     pub details_every: u64,
     /// Observe each connector's topics (`GET /connectors/{name}/topics`).
     pub topics: bool,
+    /// The connectors observed: the others cost no request beyond the listing.
+    pub connectors: NameFilter,
 }
 
 impl Options {
@@ -111,6 +113,7 @@ impl Options {
             parallelism,
             details_every: 1,
             topics: false,
+            connectors: NameFilter::default(),
         }
     }
 }
@@ -164,15 +167,16 @@ enum TopicsRead {
 
 impl Details {
     pub fn new(options: Options) -> Details {
+        let topics_state = if options.topics {
+            Topics::On
+        } else {
+            Topics::Off
+        };
         Details {
             options,
             observation: 0,
             known: HashMap::new(),
-            topics_state: if options.topics {
-                Topics::On
-            } else {
-                Topics::Off
-            },
+            topics_state,
             topics: HashMap::new(),
             gone_before: HashSet::new(),
             warned: HashSet::new(),
@@ -200,6 +204,8 @@ impl Details {
         names: Vec<String>,
     ) -> Result<Pass, ConnectError> {
         self.observation += 1;
+        let mut names = names;
+        names.retain(|n| self.options.connectors.keeps(n));
         let listed = names.len();
         let this = &*self;
         let results: Vec<(String, Read)> = stream::iter(names)
