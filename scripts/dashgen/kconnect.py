@@ -116,9 +116,13 @@ def name_missing_worker(expr):
 
 # ----------------------------------------------------------------------------- sink lag
 
-# kafka_exporter's consumer-group lag, each partition once (two lag exporters watching one Kafka
-# cluster report the same partitions), summed per consumer group, or per group and topic.
-LAG_PARTITIONS = "max by (consumergroup, topic, partition) (kafka_consumergroup_lag)"
+def lag_partitions(growth_over=None):
+    """kafka_exporter's consumer-group lag per partition, each partition once (two lag exporters
+    watching one Kafka cluster report the same partitions); with growth_over, its growth per second
+    over that range (deriv). Every lag query of the dashboards reads the lag through this function:
+    to read KMinion's lag instead, change it here (docs/dashboards-and-alerts.md, "Sink lag")."""
+    lag = f"deriv(kafka_consumergroup_lag[{growth_over}])" if growth_over else "kafka_consumergroup_lag"
+    return f"max by (consumergroup, topic, partition) ({lag})"
 
 
 def consumer_groups(selector):
@@ -126,17 +130,18 @@ def consumer_groups(selector):
     return f"max by (connect_cluster, connector, consumergroup) (kconnect_connector_consumer_group_info{{{selector}}})"
 
 
-def sink_lag(selector):
-    """The lag of each selected sink connector's consumer group. The info metric is the left-hand
-    side, so that a group name two Connect clusters share never makes the join fail."""
+def sink_lag(selector, growth_over=None):
+    """The lag (or its growth per second) of each selected sink connector's consumer group. The info
+    metric is the left-hand side, so that a group name two Connect clusters share never makes the
+    join fail."""
     return promql.group_left(consumer_groups(selector), "consumergroup", "",
-                             f"sum by (consumergroup) ({LAG_PARTITIONS})")
+                             f"sum by (consumergroup) ({lag_partitions(growth_over)})")
 
 
 def sink_lag_by_topic(selector):
     """The lag of each selected sink connector's consumer group per topic (a group shared by two
     Connect clusters is shown under one of them)."""
-    return promql.group_left(f"sum by (consumergroup, topic) ({LAG_PARTITIONS})", "consumergroup",
+    return promql.group_left(f"sum by (consumergroup, topic) ({lag_partitions()})", "consumergroup",
                              "connect_cluster, connector",
                              f"topk by (consumergroup) (1, {consumer_groups(selector)})")
 

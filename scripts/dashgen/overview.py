@@ -196,12 +196,7 @@ def lag(board):
         "positive for 20 minutes).",
         [
             query(sink_lag(CCC), ref="A", table=True),
-            query(promql.group_left(
-                "max by (connect_cluster, connector, consumergroup) "
-                f"(kconnect_connector_consumer_group_info{{{CCC}}})",
-                "consumergroup", "",
-                "sum by (consumergroup) (max by (consumergroup, topic, partition) "
-                "(deriv(kafka_consumergroup_lag[10m])))"), ref="B", table=True),
+            query(sink_lag(CCC, growth_over="10m"), ref="B", table=True),
         ],
         ["connect_cluster", "connector", "consumergroup", "Value #A", "Value #B"],
         rename={"Value #A": "lag", "Value #B": "growth /s"}, merge=True,
