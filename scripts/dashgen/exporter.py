@@ -118,21 +118,32 @@ def load_on_connect(board):
     board.add(panels.timeseries(
         "Connectors skipped and v1 fallback",
         "Connectors listed but gone (404) before their details were read "
-        "(increase of kconnect_observation_connectors_skipped_total), and kconnect_observation_fallback (1: v2 "
-        "configured, observed with v1).",
+        "(increase of kconnect_observation_connectors_skipped_total), connectors listed but not readable by name "
+        "(kconnect_observation_connectors_unreadable: their state is not shown), and kconnect_observation_fallback "
+        "(1: v2 configured, observed with v1).",
         [
             query(f"sum by (connect_cluster) (increase(kconnect_observation_connectors_skipped_total{{{SEL}}}[$__rate_interval]))",
                   "{{connect_cluster}} skipped", "A"),
             query(f"max by (connect_cluster) (kconnect_observation_fallback{{{SEL}}})", "{{connect_cluster}} fallback", "B"),
+            query(f"max by (connect_cluster) (kconnect_observation_connectors_unreadable{{{SEL}}})",
+                  "{{connect_cluster}} unreadable", "C"),
         ]), 8, 8)
 
 
 def process(board):
     board.row("Process")
     board.add(panels.timeseries(
-        "Scrapes served", "rate(kconnect_exporter_scrapes_total): /metrics requests served by the exporter.",
-        [query(f"sum by (instance) (rate(kconnect_exporter_scrapes_total{{{EXP}}}[$__rate_interval]))", "{{instance}}")],
-        unit="reqps"), 6, 8)
+        "Scrapes served",
+        "rate(kconnect_exporter_scrapes_total): /metrics requests served by the exporter, and "
+        "rate(kconnect_exporter_scrapes_refused_total): scrapes refused with 503 because --web.max-requests were "
+        "in flight.",
+        [
+            query(f"sum by (instance) (rate(kconnect_exporter_scrapes_total{{{EXP}}}[$__rate_interval]))",
+                  "{{instance}}", "A"),
+            query(f"sum by (instance) (rate(kconnect_exporter_scrapes_refused_total{{{EXP}}}[$__rate_interval]))",
+                  "{{instance}} refused", "B"),
+        ],
+        unit="reqps", overrides=[panels.colour_override("byRegexp", ".* refused", "red")]), 6, 8)
     board.add(panels.timeseries(
         "Scrape duration", "Prometheus' scrape_duration_seconds for the exporter's target.",
         [query(f"scrape_duration_seconds{{{EXP}}}", "{{instance}}")], unit="s"), 6, 8)

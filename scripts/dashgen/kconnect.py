@@ -1,5 +1,6 @@
 """What the kit's dashboards share: selectors of the template variables, the connector and task
-states with their codes and colours, the joins that add worker and exception labels, the
+states of every flavour of Connect with their codes and colours, the joins that add worker,
+exception and flavour labels, the sink-lag join with kafka_exporter's consumer-group lag, the
 variables, and the dashboard frame (tags, links between the dashboards, time, refresh).
 
 Metric and label names here must be those of the exporter's contract (scripts/kit/contract.py).
@@ -21,7 +22,9 @@ CONNECTOR_ON = "job, instance, connect_cluster, connector"
 TASK_ON = CONNECTOR_ON + ", task"
 
 # State codes for the state-timeline panels: a state set becomes one number per connector/task.
-STATES = [  # (state, code, colour)
+# Tasks have Apache Connect's states on every flavour; connectors also have those of Confluent Cloud
+# (NONE, PROVISIONING, DEGRADED, DELETED) and MSK Connect (CREATING, UPDATING, DELETING).
+TASK_STATES = [  # (state, code, colour)
     ("RUNNING", 1, "green"),
     ("PAUSED", 2, "blue"),
     ("STOPPED", 3, "text"),
@@ -29,23 +32,33 @@ STATES = [  # (state, code, colour)
     ("UNASSIGNED", 5, "orange"),
     ("FAILED", 6, "red"),
 ]
+STATES = TASK_STATES + [
+    ("DEGRADED", 7, "dark-orange"),
+    ("PROVISIONING", 8, "light-blue"),
+    ("CREATING", 9, "light-blue"),
+    ("UPDATING", 10, "light-yellow"),
+    ("DELETING", 11, "text"),
+    ("NONE", 12, "text"),
+    ("DELETED", 13, "text"),
+]
 OTHER_STATE = ("0", "other", "purple")
+FLAVOURS = {"apache": "Apache Connect", "confluent_cloud": "Confluent Cloud", "msk": "MSK Connect"}
 
 
-def state_code_expr(metric, selector, by):
+def state_code_expr(metric, selector, by, states=STATES):
     """max by (<by>) (metric{state="RUNNING"} * 1 or metric{state="PAUSED"} * 2 or ...).
 
     Exactly one series of a state set is 1, so the max is the code of the current state
-    (0 for a state Connect reported that is not one of the six). `max by` also merges the
+    (0 for a state Connect reported that is none of `states`). `max by` also merges the
     copies that several exporters (sidecars) report."""
-    parts = [f'{metric}{{{selector}, state="{state}"}} * {code}' for state, code, _ in STATES]
+    parts = [f'{metric}{{{selector}, state="{state}"}} * {code}' for state, code, _ in states]
     inner = "\n  or ".join(parts)
     return f"max by ({by}) (\n    {inner}\n)"
 
 
-def state_code_mappings():
+def state_code_mappings(states=STATES):
     """Codes of state_code_expr back to state names and colours."""
-    return panels.value_mappings(*[(str(code), state, colour) for state, code, colour in STATES], OTHER_STATE)
+    return panels.value_mappings(*[(str(code), state, colour) for state, code, colour in states], OTHER_STATE)
 
 
 def up_mappings():
@@ -84,6 +97,53 @@ def with_task_exception(expr):
     """expr with the `exception` label of kconnect_task_failure_info ("" without a trace)."""
     return promql.with_optional_label(expr, TASK_ON, "exception",
                                       "kconnect_task_failure_info", "kconnect_task_info")
+
+
+def with_flavour(expr):
+    """expr with the `flavour` of its cluster (kconnect_cluster_info)."""
+    return promql.group_left(expr, "connect_cluster", "flavour",
+                             f"max by (connect_cluster, flavour) (kconnect_cluster_info{{{CC}}})")
+
+
+# Confluent Cloud and MSK Connect name no worker: their worker_id is empty. Tables and legends say so.
+NO_WORKER = "none reported (managed service)"
+
+
+def name_missing_worker(expr):
+    """expr with worker_id NO_WORKER where it is empty."""
+    return promql.label_replace(expr, "worker_id", NO_WORKER, "worker_id", "")
+
+
+# ----------------------------------------------------------------------------- sink lag
+
+def lag_partitions(growth_over=None):
+    """kafka_exporter's consumer-group lag per partition, each partition once (two lag exporters
+    watching one Kafka cluster report the same partitions); with growth_over, its growth per second
+    over that range (deriv). Every lag query of the dashboards reads the lag through this function:
+    to read KMinion's lag instead, change it here (docs/dashboards-and-alerts.md, "Sink lag")."""
+    lag = f"deriv(kafka_consumergroup_lag[{growth_over}])" if growth_over else "kafka_consumergroup_lag"
+    return f"max by (consumergroup, topic, partition) ({lag})"
+
+
+def consumer_groups(selector):
+    """The sink connectors' consumer groups, one series per connector and group."""
+    return f"max by (connect_cluster, connector, consumergroup) (kconnect_connector_consumer_group_info{{{selector}}})"
+
+
+def sink_lag(selector, growth_over=None):
+    """The lag (or its growth per second) of each selected sink connector's consumer group. The info
+    metric is the left-hand side, so that a group name two Connect clusters share never makes the
+    join fail."""
+    return promql.group_left(consumer_groups(selector), "consumergroup", "",
+                             f"sum by (consumergroup) ({lag_partitions(growth_over)})")
+
+
+def sink_lag_by_topic(selector):
+    """The lag of each selected sink connector's consumer group per topic (a group shared by two
+    Connect clusters is shown under one of them)."""
+    return promql.group_left(f"sum by (consumergroup, topic) ({lag_partitions()})", "consumergroup",
+                             "connect_cluster, connector",
+                             f"topk by (consumergroup) (1, {consumer_groups(selector)})")
 
 
 # ----------------------------------------------------------------------------- variables

@@ -37,3 +37,8 @@ def or_one(metric, on, fallback):
 def with_optional_label(left, on, label, info_metric, fallback):
     """left, with `label` of info_metric where there is one (empty where there is none)."""
     return group_left(left, on, label, block(or_one(info_metric, on, fallback)))
+
+
+def label_replace(expr, dst, replacement, src, regex):
+    """label_replace(expr, dst, replacement, src, regex): Prometheus anchors the regex."""
+    return f'label_replace(\n{indent(expr)},\n  "{dst}", "{replacement}", "{src}", "{regex}"\n)'

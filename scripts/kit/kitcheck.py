@@ -24,9 +24,6 @@ KIT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(KIT))
 import contract  # noqa: E402
 
-RULES = ROOT / "alerts" / "kconnect-alerts.yaml"
-RULE_TESTS = ROOT / "alerts" / "tests" / "kconnect-alerts.test.yaml"
-PROMRULE = ROOT / "deploy" / "kubernetes" / "prometheusrule.yaml"
 RUNBOOKS = ROOT / "docs" / "runbooks.md"
 SEVERITIES = {"critical", "warning", "info"}
 PANEL_TYPES = {"stat", "timeseries", "table", "state-timeline", "bargauge", "gauge", "text", "row", "piechart",
@@ -57,13 +54,27 @@ def rel(path):
     return str(pathlib.Path(path).resolve().relative_to(ROOT))
 
 
-def load_list_queries():
-    spec = importlib.util.spec_from_loader("list_queries", loader=None)
+def load_script(name):
+    """A Python script of scripts/ (no .py suffix) as a module, without running its main()."""
+    path = ROOT / "scripts" / name
+    spec = importlib.util.spec_from_loader(name.replace("-", "_"), loader=None)
     mod = importlib.util.module_from_spec(spec)
-    mod.__file__ = str(ROOT / "scripts" / "list-queries")
-    code = (ROOT / "scripts" / "list-queries").read_text()
-    exec(compile(code, str(ROOT / "scripts" / "list-queries"), "exec"), mod.__dict__)
+    mod.__file__ = str(path)
+    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
     return mod
+
+
+def load_list_queries():
+    return load_script("list-queries")
+
+
+def rule_sets():
+    """(rule file, its unit tests, its PrometheusRule) for every plain rule file of the kit."""
+    out = []
+    for source, target, _name in load_script("gen-prometheusrule").RULE_SETS:
+        rules = ROOT / source
+        out.append((rules, rules.parent / "tests" / (rules.name.rsplit(".", 1)[0] + ".test.yaml"), ROOT / target))
+    return out
 
 
 def kit_files(exts):
@@ -108,18 +119,35 @@ def slug(heading):
 
 
 def cmd_rules(r, _args):
-    text = RULES.read_text()
+    sets = rule_sets()
+    listed = {rules for rules, _, _ in sets}
+    r.result("rules: every rule file in alerts/ has a PrometheusRule in scripts/gen-prometheusrule's RULE_SETS",
+             [f"{rel(p)} is not in RULE_SETS" for p in sorted((ROOT / "alerts").glob("*.y*ml")) if p not in listed])
+    headings = [line[3:].strip() for line in RUNBOOKS.read_text().splitlines() if line.startswith("## ")]
+    anchors = {slug(h): h for h in headings}
+    names = []
+    for rules, tests, promrule in sets:
+        names += check_rule_file(r, rules, tests, promrule, anchors)
+
+    r.result("rules: alert names are unique across the rule files",
+             [f"duplicate {n}" for n in sorted(set(names)) if names.count(n) > 1])
+    alert_anchors = {n.lower() for n in names}
+    orphans = [h for h in headings if h.startswith("KafkaConnect") and slug(h) not in alert_anchors]
+    r.result("runbooks: every alert has a section and every alert section has an alert",
+             [f"section without an alert: {h}" for h in orphans]
+             + [f"alert without a section: {n}" for n in names if n.lower() not in anchors])
+
+
+def check_rule_file(r, rules, tests_path, promrule, anchors):
+    """Lint one rule file, its unit tests and its PrometheusRule; returns its alert names."""
+    text = rules.read_text()
     doc = yaml.safe_load(text)
     m = re.search(r"^# runbook-base: (\S+)\s*$", text, re.M)
     base = m.group(1) if m else None
     alerts = [rule for g in doc["groups"] for rule in g["rules"] if "alert" in rule]
-    headings = [line[3:].strip() for line in RUNBOOKS.read_text().splitlines() if line.startswith("## ")]
-    anchors = {slug(h): h for h in headings}
     allowed_labels = contract.all_labels()
-
     names = [a["alert"] for a in alerts]
-    r.result("rules: alert names are unique", [f"duplicate {n}" for n in set(names) if names.count(n) > 1])
-    r.result("rules: the runbook base is declared once in a '# runbook-base:' comment",
+    r.result(f"rules {rel(rules)}: the runbook base is declared once in a '# runbook-base:' comment",
              [] if base and len(re.findall(r"^# runbook-base:", text, re.M)) == 1 else ["missing or repeated"])
 
     for a in alerts:
@@ -150,48 +178,48 @@ def cmd_rules(r, _args):
                 problems.append(f"the job matcher differs between its uses: {sorted(matchers)}")
         r.result(f"rules: {name} has severity, summary, description, runbook_url", problems)
 
-    alert_anchors = {n.lower() for n in names}
-    orphans = [h for h in headings if h.startswith("KafkaConnect") and slug(h) not in alert_anchors]
-    r.result("runbooks: every alert has a section and every alert section has an alert",
-             [f"section without an alert: {h}" for h in orphans]
-             + [f"alert without a section: {n}" for n in names if n.lower() not in anchors])
-
     # Unit tests: every alert shown firing (with exact labels and annotations) and not firing.
-    tests = yaml.safe_load(RULE_TESTS.read_text())
-    firing, quiet, incomplete = set(), set(), []
-    for t in tests.get("tests") or []:
-        for art in t.get("alert_rule_test") or []:
-            exp = art.get("exp_alerts") or []
-            if exp:
-                firing.add(art["alertname"])
-                for e in exp:
-                    if "severity" not in (e.get("exp_labels") or {}):
-                        incomplete.append(f"{art['alertname']} at {art['eval_time']}: exp_labels without severity")
-                    missing = {"summary", "description", "runbook_url"} - set(e.get("exp_annotations") or {})
-                    if missing:
-                        incomplete.append(f"{art['alertname']} at {art['eval_time']}: exp_annotations lack {sorted(missing)}")
-            else:
-                quiet.add(art["alertname"])
-    problems = [f"{n}: never shown firing" for n in names if n not in firing]
-    problems += [f"{n}: never shown not firing" for n in names if n not in quiet]
-    problems += incomplete
-    problems += [f"tests name an unknown alert {n}" for n in (firing | quiet) - set(names)]
-    r.result("rule tests: every alert is shown firing (exact labels and annotations) and not firing", problems)
+    problems = []
+    if not tests_path.exists():
+        problems.append(f"{rel(rules)} has no unit tests: write {tests_path.relative_to(ROOT)}")
+    else:
+        tests = yaml.safe_load(tests_path.read_text())
+        firing, quiet = set(), set()
+        for t in tests.get("tests") or []:
+            for art in t.get("alert_rule_test") or []:
+                exp = art.get("exp_alerts") or []
+                if exp:
+                    firing.add(art["alertname"])
+                    for e in exp:
+                        if "severity" not in (e.get("exp_labels") or {}):
+                            problems.append(f"{art['alertname']} at {art['eval_time']}: exp_labels without severity")
+                        missing = {"summary", "description", "runbook_url"} - set(e.get("exp_annotations") or {})
+                        if missing:
+                            problems.append(
+                                f"{art['alertname']} at {art['eval_time']}: exp_annotations lack {sorted(missing)}")
+                else:
+                    quiet.add(art["alertname"])
+        problems += [f"{n}: never shown firing" for n in names if n not in firing]
+        problems += [f"{n}: never shown not firing" for n in names if n not in quiet]
+        problems += [f"tests name an unknown alert {n}" for n in sorted((firing | quiet) - set(names))]
+    r.result(f"rule tests {rel(tests_path)}: every alert is shown firing (exact labels and annotations) "
+             "and not firing", problems)
 
     # The PrometheusRule manifest carries the same groups.
     problems = []
     try:
-        docs = yaml_docs(PROMRULE)
+        docs = yaml_docs(promrule)
         if len(docs) != 1:
             problems.append(f"{len(docs)} documents, expected 1")
         m = docs[0]
         if m.get("apiVersion") != "monitoring.coreos.com/v1" or m.get("kind") != "PrometheusRule":
             problems.append("not a monitoring.coreos.com/v1 PrometheusRule")
         if (m.get("spec") or {}).get("groups") != doc["groups"]:
-            problems.append("spec.groups differs from the groups of alerts/kconnect-alerts.yaml")
+            problems.append(f"spec.groups differs from the groups of {rel(rules)}")
     except Exception as e:  # noqa: BLE001
         problems.append(str(e))
-    r.result("prometheusrule: spec.groups equals the plain rule file's groups", problems)
+    r.result(f"prometheusrule {rel(promrule)}: spec.groups equals the groups of {rel(rules)}", problems)
+    return names
 
 
 # ----------------------------------------------------------------------------- dashboards
@@ -298,14 +326,14 @@ def cmd_promql(r, args):
     queries = lq.collect(raw=False, rate_interval="5m")
     raw = lq.collect(raw=True)
     r.result("list-queries: finds queries in every dashboard and rule file",
-             [f"{p.name}: none" for p in sorted((ROOT / "dashboards").glob("*.json")) + [RULES]
+             [f"{p.name}: none" for p in sorted((ROOT / "dashboards").glob("*.json")) + [rules for rules, _, _ in rule_sets()]
               if not any(q["source"] == rel(p) for q in queries)])
     try:
         results = inspect([q["expr"] for q in queries], node_dir)
     except Exception as e:  # noqa: BLE001
         r.result("promql: parse every query with the PromQL grammar", [str(e)])
         return
-    known = {**contract.METRICS, **contract.PROMETHEUS_SERIES}
+    known = {**contract.METRICS, **contract.PROMETHEUS_SERIES, **contract.EXTERNAL_SERIES}
     all_labels = contract.all_labels()
     by_source = {}
     for q, raw_q, res in zip(queries, raw, results):
@@ -642,8 +670,14 @@ def cmd_contract(r, _args):
     for name, labels in sorted(seen.items()):
         if name not in contract.METRICS:
             problems.append(f"the exporter exposes {name}, which scripts/kit/contract.py lacks")
-        elif labels != contract.METRICS[name]:
-            problems.append(f"{name}: the exporter's labels {sorted(labels)} != contract.py's {sorted(contract.METRICS[name])}")
+            continue
+        # An optional label is left out of series whose value is unknown, so the exposition may
+        # lack it; every other label of the contract must be there, and nothing else.
+        want = contract.METRICS[name]
+        optional = {label for metric, label in contract.OPTIONAL_LABELS if metric == name}
+        if not (want - optional) <= labels <= want:
+            problems.append(f"{name}: the exporter's labels {sorted(labels)} != contract.py's {sorted(want)}"
+                            + (f" (optional: {sorted(optional)})" if optional else ""))
     for name in sorted(contract.METRICS):
         if name.startswith("kconnect_") and name not in seen:
             problems.append(f"contract.py lists {name}, which {rel(GOLDEN)} does not show")
