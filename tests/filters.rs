@@ -101,7 +101,7 @@ async fn families_left_out_in_both_formats() {
         let text = exposition_with(
             MetricsOptions {
                 exclude: Some(regex::Regex::new(&format!("^(?:{exclude})$")).unwrap()),
-                task_states: TaskStates::All,
+                ..MetricsOptions::default()
             },
             format,
         )
@@ -139,8 +139,8 @@ async fn families_left_out_in_both_formats() {
 async fn task_states_as_the_current_state_only() {
     let text = exposition_with(
         MetricsOptions {
-            exclude: None,
             task_states: TaskStates::Current,
+            ..MetricsOptions::default()
         },
         Format::Text,
     )
@@ -167,5 +167,42 @@ async fn task_states_as_the_current_state_only() {
             .count(),
         10,
         "one series per task"
+    );
+}
+
+#[tokio::test]
+async fn the_lean_exposition_has_four_series_per_connector_of_one_task() {
+    // Both state sets as the current state, and the per-connector families the alerts can do
+    // without left out: what one connector with one task then costs.
+    let text = exposition_with(
+        MetricsOptions {
+            exclude: Some(
+                regex::Regex::new(
+                    "^(?:kconnect_connector_tasks|kconnect_connector_tasks_max|kconnect_connector_failed_tasks|kconnect_connector_consumer_group_info)$",
+                )
+                .unwrap(),
+            ),
+            task_states: TaskStates::Current,
+            connector_states: TaskStates::Current,
+        },
+        Format::Text,
+    )
+    .await;
+    let of = |connector: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.contains(&format!("connector=\"{connector}\"")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("payments-s3-sink"),
+        [
+            "kconnect_connector_state{connect_cluster=\"default\",connector=\"payments-s3-sink\",state=\"PAUSED\"} 1",
+            "kconnect_connector_info{connect_cluster=\"default\",connector=\"payments-s3-sink\",type=\"sink\",class=\"io.confluent.connect.s3.S3SinkConnector\",worker_id=\"10.0.1.12:8083\"} 1",
+            "kconnect_task_state{connect_cluster=\"default\",connector=\"payments-s3-sink\",task=\"0\",state=\"PAUSED\"} 1",
+            "kconnect_task_state{connect_cluster=\"default\",connector=\"payments-s3-sink\",task=\"1\",state=\"PAUSED\"} 1",
+            "kconnect_task_info{connect_cluster=\"default\",connector=\"payments-s3-sink\",task=\"0\",worker_id=\"10.0.1.12:8083\"} 1",
+            "kconnect_task_info{connect_cluster=\"default\",connector=\"payments-s3-sink\",task=\"1\",worker_id=\"10.0.1.13:8083\"} 1",
+        ],
+        "2 per connector and 2 per task"
     );
 }

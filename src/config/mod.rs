@@ -290,13 +290,21 @@ impl Config {
                 Err(e) => problems.push(vars.source_of("KCONNECT_METRICS_EXCLUDE"), e),
             }
         }
-        if let Some(raw) = vars.get("KCONNECT_METRICS_TASK_STATES") {
-            match TaskStates::parse(raw) {
-                Some(t) => metrics.task_states = t,
-                None => problems.push(
-                    vars.source_of("KCONNECT_METRICS_TASK_STATES"),
-                    format!("\"{raw}\" is not all or current"),
-                ),
+        for (var, slot) in [
+            ("KCONNECT_METRICS_TASK_STATES", &mut metrics.task_states),
+            (
+                "KCONNECT_METRICS_CONNECTOR_STATES",
+                &mut metrics.connector_states,
+            ),
+        ] {
+            if let Some(raw) = vars.get(var) {
+                match TaskStates::parse(raw) {
+                    Some(t) => *slot = t,
+                    None => problems.push(
+                        vars.source_of(var),
+                        format!("\"{raw}\" is not all or current"),
+                    ),
+                }
             }
         }
         let log_level = match vars
@@ -463,6 +471,11 @@ impl Config {
             out,
             "KCONNECT_METRICS_TASK_STATES={}",
             self.metrics.task_states.as_str()
+        );
+        let _ = writeln!(
+            out,
+            "KCONNECT_METRICS_CONNECTOR_STATES={}",
+            self.metrics.connector_states.as_str()
         );
         let _ = writeln!(
             out,

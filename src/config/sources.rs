@@ -51,6 +51,9 @@ pub struct Args {
     /// all (a state set per task: one series per state) or current (one series per task, its state) [KCONNECT_METRICS_TASK_STATES] (default all)
     #[arg(long = "metrics.task-states", value_name = "all|current")]
     pub task_states: Option<String>,
+    /// all (a state set per connector) or current (one series per connector, its state) [KCONNECT_METRICS_CONNECTOR_STATES] (default all)
+    #[arg(long = "metrics.connector-states", value_name = "all|current")]
+    pub connector_states: Option<String>,
     /// error, warn, info, debug or trace [KCONNECT_LOG_LEVEL] (default info)
     #[arg(long = "log.level", value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -70,7 +73,7 @@ pub struct Args {
 }
 
 /// The variable behind each flag, with the flag, in the order `--config.check` prints them.
-pub const FLAGS: [(&str, &str); 13] = [
+pub const FLAGS: [(&str, &str); 14] = [
     ("KCONNECT_WEB_LISTEN_ADDRESS", "--web.listen-address"),
     ("KCONNECT_WEB_TELEMETRY_PATH", "--web.telemetry-path"),
     ("KCONNECT_WEB_MAX_REQUESTS", "--web.max-requests"),
@@ -90,13 +93,17 @@ pub const FLAGS: [(&str, &str); 13] = [
     ),
     ("KCONNECT_METRICS_EXCLUDE", "--metrics.exclude"),
     ("KCONNECT_METRICS_TASK_STATES", "--metrics.task-states"),
+    (
+        "KCONNECT_METRICS_CONNECTOR_STATES",
+        "--metrics.connector-states",
+    ),
     ("KCONNECT_LOG_LEVEL", "--log.level"),
     ("KCONNECT_LOG_FORMAT", "--log.format"),
     ("KCONNECT_CONFIG_FILE", "--config.file"),
 ];
 
 /// The variables behind the flags that take a value from the file too (all but the file's own).
-pub const FLAG_VARS: [&str; 12] = [
+pub const FLAG_VARS: [&str; 13] = [
     "KCONNECT_WEB_LISTEN_ADDRESS",
     "KCONNECT_WEB_TELEMETRY_PATH",
     "KCONNECT_WEB_MAX_REQUESTS",
@@ -107,6 +114,7 @@ pub const FLAG_VARS: [&str; 12] = [
     "KCONNECT_CONNECT_MAX_RESPONSE_BYTES",
     "KCONNECT_METRICS_EXCLUDE",
     "KCONNECT_METRICS_TASK_STATES",
+    "KCONNECT_METRICS_CONNECTOR_STATES",
     "KCONNECT_LOG_LEVEL",
     "KCONNECT_LOG_FORMAT",
 ];
@@ -128,6 +136,7 @@ impl Args {
             "KCONNECT_CONNECT_MAX_RESPONSE_BYTES" => self.max_response_bytes.as_ref(),
             "KCONNECT_METRICS_EXCLUDE" => self.metrics_exclude.as_ref(),
             "KCONNECT_METRICS_TASK_STATES" => self.task_states.as_ref(),
+            "KCONNECT_METRICS_CONNECTOR_STATES" => self.connector_states.as_ref(),
             "KCONNECT_LOG_LEVEL" => self.log_level.as_ref(),
             "KCONNECT_LOG_FORMAT" => self.log_format.as_ref(),
             "KCONNECT_CONFIG_FILE" => self.config_file.as_ref(),

@@ -37,6 +37,7 @@ struct Out<'a> {
     /// The cluster's flavour, whose states the state sets list.
     flavour: Flavour,
     task_states: TaskStates,
+    connector_states: TaskStates,
 }
 
 impl Out<'_> {
@@ -88,14 +89,19 @@ const FAMILIES: [Family; 14] = [
         name: "kconnect_connector_state",
         help: "The connector's state: one series per state, 1 for the current one, 0 for the others.",
         kind: Kind::Gauge,
-        write: |o, c| {
-            state_set(
+        write: |o, c| match o.connector_states {
+            TaskStates::All => state_set(
                 o.buf,
                 "kconnect_connector_state",
                 o.prefix,
                 connector_tails(o.flavour),
                 &c.state,
-            )
+            ),
+            TaskStates::Current => o.sample(
+                "kconnect_connector_state",
+                &[("state", c.state.as_str())],
+                1,
+            ),
         },
     },
     Family {
@@ -364,6 +370,7 @@ impl ConnectorText {
                 prefix: &self.prefixes[self.cluster][self.connector],
                 flavour: snapshot.cluster.flavour,
                 task_states: self.options.task_states,
+                connector_states: self.options.connector_states,
             };
             (family.write)(&mut out, connector);
             self.connector += 1;

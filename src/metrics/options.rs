@@ -1,17 +1,18 @@
-//! The exposition's options for large estates: families left out (`--metrics.exclude`) and task
-//! state sets reduced to the current state (`--metrics.task-states=current`).
+//! The exposition's options for large estates: families left out (`--metrics.exclude`), and task
+//! and connector state sets reduced to the current state (`--metrics.task-states=current`,
+//! `--metrics.connector-states=current`).
 
 use std::fmt;
 
 use regex::Regex;
 
-/// How task states are exposed.
+/// How task or connector states are exposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaskStates {
     /// A state set: one series per state, 1 for the current one, 0 for the others.
     #[default]
     All,
-    /// One series per task: its current state, with value 1.
+    /// One series per task or connector: its current state, with value 1.
     Current,
 }
 
@@ -38,6 +39,7 @@ pub struct MetricsOptions {
     /// (`kconnect_task_info`, `kconnect_observations_total`).
     pub exclude: Option<Regex>,
     pub task_states: TaskStates,
+    pub connector_states: TaskStates,
 }
 
 impl MetricsOptions {
@@ -126,7 +128,7 @@ mod tests {
     fn families_are_left_out_by_their_text_name_in_either_format() {
         let options = MetricsOptions {
             exclude: Some(Regex::new("^(?:kconnect_observations_total|kconnect_cluster_info|kconnect_observation_duration_seconds)$").unwrap()),
-            task_states: TaskStates::All,
+            ..MetricsOptions::default()
         };
         let mut out = String::new();
         {
