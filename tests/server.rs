@@ -230,3 +230,44 @@ fn an_environment_value_that_is_not_utf8_exits_2_naming_it() {
         "kconnect-exporter: invalid configuration (1 problem):\n  CONNECT_BASIC_AUTH_PASS: the value is not UTF-8 text; set it as UTF-8\n"
     );
 }
+
+#[test]
+fn a_broken_config_file_never_shows_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "broken.toml",
+            "CONNECT_REST_URL = \"http://c:8083\"\nCONNECT_BASIC_AUTH_PASS = \"pa55-W0rd!\n",
+        ),
+        (
+            "broken.yaml",
+            "CONNECT_REST_URL: http://c:8083\nCONNECT_BASIC_AUTH_PASS: [pa55-W0rd!\n",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        for json in [false, true] {
+            let mut cmd = Command::new(BIN);
+            cmd.arg(format!("--config.file={}", file.display()))
+                .env_clear();
+            if json {
+                cmd.arg("--log.format=json");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                all.contains(&format!("{}:", file.display())),
+                "{name}: {all}"
+            );
+            assert!(
+                !all.contains("pa55") && !all.contains("W0rd"),
+                "{name}: {all}"
+            );
+        }
+    }
+}
