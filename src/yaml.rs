@@ -56,7 +56,7 @@ struct Open {
 
 /// Walks the event stream, counting values (an alias counts as its anchor's whole subtree) and
 /// nesting (an alias nests as deep as its anchor), and refuses a document over the limits.
-fn check_limits(text: &str) -> Result<(), String> {
+pub(crate) fn check_limits(text: &str) -> Result<(), String> {
     let mut parser = Parser::new_from_str(text);
     let mut count = 0usize;
     let mut open: Vec<Open> = Vec::new();

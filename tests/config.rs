@@ -735,3 +735,24 @@ fn connector_include_and_exclude_are_anchored_regular_expressions() {
         ]
     );
 }
+
+#[test]
+fn a_yaml_alias_bomb_is_refused_not_expanded() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bomb.yaml");
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (i, prev) in ('b'..='j').zip('a'..='i') {
+        text.push_str(&format!(
+            "{i}: &{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let problems = load(&["--config.file", file.to_str().unwrap()], &[]).unwrap_err();
+    assert_eq!(
+        problems,
+        [format!(
+            "{}: holds more than 100000 values once aliases are expanded",
+            file.display()
+        )]
+    );
+}

@@ -85,6 +85,12 @@ fn read_toml(shown: &str, text: &str) -> Result<FileValues, Vec<(String, String)
 }
 
 fn read_yaml(shown: &str, text: &str) -> Result<FileValues, Vec<(String, String)>> {
+    // Nesting and aliases are bounded before the document is built ("billion laughs").
+    if let Err(e) = crate::yaml::check_limits(text)
+        && !e.contains("is not valid YAML")
+    {
+        return Err(vec![(shown.to_string(), e)]);
+    }
     let docs = YamlLoader::load_from_str(text).map_err(|e| {
         let m = e.marker();
         vec![syntax_error(
