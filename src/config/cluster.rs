@@ -134,76 +134,76 @@ impl ClusterConfig {
     /// The cluster's settings as `VAR=value` lines, secrets masked.
     pub fn describe(&self, prefix: &str, out: &mut String) {
         let _ = writeln!(out, "# cluster {}: {}", self.id, self.flavour.describe());
-        let mut line = |var: &str, value: &str| {
-            let _ = writeln!(out, "{prefix}{var}={value}");
-        };
-        line("CONNECT_NAME", &self.name);
-        if let Some(msk) = &self.msk {
-            line("CONNECT_AWS_REGION", &msk.region);
-            line(
-                "CONNECT_MSK_CLOUDWATCH",
-                &msk.cloudwatch_task_counts.to_string(),
-            );
-            line(
-                "CONNECT_TIMEOUT_MS",
-                &self.client.timeout.as_millis().to_string(),
-            );
-            line(
-                "CONNECT_STARTUP_VALIDATION",
-                &self.startup_validation.to_string(),
-            );
-            return;
-        }
-        line("CONNECT_REST_URL", &self.display_url());
-        line(
-            "CONNECT_CONFLUENT_CLOUD",
-            &(self.flavour == Flavour::ConfluentCloud).to_string(),
-        );
-        match &self.client.basic_auth {
-            Some(auth) => {
-                line("CONNECT_AUTH", "BASIC");
-                line("CONNECT_BASIC_AUTH_USER", &auth.user);
-                line("CONNECT_BASIC_AUTH_PASS", Secret::MASK);
+        let mut lines: Vec<(&str, String)> = vec![("CONNECT_NAME", self.name.clone())];
+        match &self.msk {
+            Some(msk) => {
+                lines.push(("CONNECT_AWS_REGION", msk.region.clone()));
+                lines.push((
+                    "CONNECT_MSK_CLOUDWATCH",
+                    msk.cloudwatch_task_counts.to_string(),
+                ));
             }
-            None => line("CONNECT_AUTH", ""),
+            None => {
+                lines.push(("CONNECT_REST_URL", self.display_url()));
+                lines.push((
+                    "CONNECT_CONFLUENT_CLOUD",
+                    (self.flavour == Flavour::ConfluentCloud).to_string(),
+                ));
+                match &self.client.basic_auth {
+                    Some(auth) => {
+                        lines.push(("CONNECT_AUTH", "BASIC".into()));
+                        lines.push(("CONNECT_BASIC_AUTH_USER", auth.user.clone()));
+                        lines.push(("CONNECT_BASIC_AUTH_PASS", Secret::MASK.into()));
+                    }
+                    None => lines.push(("CONNECT_AUTH", String::new())),
+                }
+                lines.push((
+                    "CONNECT_PERMISSIVE_SSL",
+                    self.client.permissive_tls.to_string(),
+                ));
+            }
         }
-        line(
-            "CONNECT_PERMISSIVE_SSL",
-            &self.client.permissive_tls.to_string(),
-        );
-        line(
+        lines.push((
             "CONNECT_TIMEOUT_MS",
-            &self.client.timeout.as_millis().to_string(),
-        );
-        line(
+            self.client.timeout.as_millis().to_string(),
+        ));
+        lines.push((
             "CONNECT_STARTUP_VALIDATION",
-            &self.startup_validation.to_string(),
-        );
-        line(
-            "CONNECT_OFFSET_STORAGE_TOPIC",
-            self.offset_storage_topic.as_deref().unwrap_or(""),
-        );
-        line("CONNECT_GROUP_ID", self.group_id.as_deref().unwrap_or(""));
-        line(
-            "CONNECT_OBSERVATION_VERSION",
-            self.observation_version.as_str(),
-        );
-        line("CONNECT_OBSERVE_TOPICS", &self.observe_topics.to_string());
-        line(
+            self.startup_validation.to_string(),
+        ));
+        if self.msk.is_none() {
+            lines.push((
+                "CONNECT_OFFSET_STORAGE_TOPIC",
+                self.offset_storage_topic.clone().unwrap_or_default(),
+            ));
+            lines.push((
+                "CONNECT_GROUP_ID",
+                self.group_id.clone().unwrap_or_default(),
+            ));
+            lines.push((
+                "CONNECT_OBSERVATION_VERSION",
+                self.observation_version.as_str().into(),
+            ));
+            lines.push(("CONNECT_OBSERVE_TOPICS", self.observe_topics.to_string()));
+        }
+        lines.push((
             "CONNECT_CONNECTOR_INCLUDE",
-            self.connectors.include().unwrap_or(""),
-        );
-        line(
+            self.connectors.include().unwrap_or("").into(),
+        ));
+        lines.push((
             "CONNECT_CONNECTOR_EXCLUDE",
-            self.connectors.exclude().unwrap_or(""),
-        );
+            self.connectors.exclude().unwrap_or("").into(),
+        ));
+        for (var, value) in lines {
+            let _ = writeln!(out, "{prefix}{var}={value}");
+        }
         for (name, store) in [
             ("TRUSTSTORE", &self.truststore),
             ("KEYSTORE", &self.keystore),
         ] {
             if let Some(s) = store {
-                line(&format!("CONNECT_SSL_{name}_LOCATION"), &s.location);
-                line(&format!("CONNECT_SSL_{name}_TYPE"), &s.kind.to_string());
+                let _ = writeln!(out, "{prefix}CONNECT_SSL_{name}_LOCATION={}", s.location);
+                let _ = writeln!(out, "{prefix}CONNECT_SSL_{name}_TYPE={}", s.kind);
             }
         }
     }

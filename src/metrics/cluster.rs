@@ -228,36 +228,20 @@ fn encode_views(
     enc: &mut DescriptorEncoder,
     views: &[(&ClusterMeta, &ClusterView)],
 ) -> Result<(), fmt::Error> {
-    let mut m = family(
+    counts_by_state(
         enc,
         "kconnect_connectors",
         "Connectors of the cluster in each state.",
-        MetricType::Gauge,
+        views,
+        |meta, view| Some(view.connectors_by_state(meta.connector_states())),
     )?;
-    for (meta, view) in views {
-        for (state, n) in view.connectors_by_state(meta.connector_states()) {
-            gauge_sample(
-                &mut m,
-                &[(CLUSTER, meta.id.as_str()), ("state", state.as_str())],
-                n,
-            )?;
-        }
-    }
-    let mut m = family(
+    counts_by_state(
         enc,
         "kconnect_tasks",
         "Tasks of the cluster in each state; absent where the service does not say.",
-        MetricType::Gauge,
+        views,
+        |meta, view| view.tasks_by_state(meta.task_states()),
     )?;
-    for (meta, view) in views {
-        for (state, n) in view.tasks_by_state(meta.task_states()).unwrap_or_default() {
-            gauge_sample(
-                &mut m,
-                &[(CLUSTER, meta.id.as_str()), ("state", state.as_str())],
-                n,
-            )?;
-        }
-    }
 
     let mut m = family(
         enc,
@@ -309,6 +293,27 @@ fn encode_views(
     for (id, workers) in &by_worker {
         for (worker, (_, tasks)) in workers {
             gauge_sample(&mut m, &[(CLUSTER, *id), ("worker_id", *worker)], *tasks)?;
+        }
+    }
+    Ok(())
+}
+
+/// A gauge family of counts by `state`, per cluster.
+fn counts_by_state(
+    enc: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    views: &[(&ClusterMeta, &ClusterView)],
+    counts: impl Fn(&ClusterMeta, &ClusterView) -> Option<Vec<(String, u64)>>,
+) -> Result<(), fmt::Error> {
+    let mut m = family(enc, name, help, MetricType::Gauge)?;
+    for (meta, view) in views {
+        for (state, n) in counts(meta, view).unwrap_or_default() {
+            gauge_sample(
+                &mut m,
+                &[(CLUSTER, meta.id.as_str()), ("state", state.as_str())],
+                n,
+            )?;
         }
     }
     Ok(())
