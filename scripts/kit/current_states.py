@@ -1,24 +1,26 @@
 #!/usr/bin/env python3
-"""Run the alert rules' promtool tests with task states in the exporter's current-state-only shape.
+"""Run the alert rules' promtool tests with task or connector states in the exporter's current-state-only shape.
 
-    task_states_current.py alerts/tests/kconnect-alerts.test.yaml [--out DIR]
+    current_states.py alerts/tests/kconnect-alerts.test.yaml --task-states [--connector-states] [--out DIR]
 
-The exporter exposes kconnect_task_state either as a state set (the default: one series per state,
-1 for the task's state, 0 for the others) or, with --metrics.task-states=current, as the current
-state only (one series per task, value 1). The committed tests are written in the state-set shape.
-This script derives from a test file the same tests with every kconnect_task_state input series in
+The exporter exposes kconnect_task_state and kconnect_connector_state either as state sets (the
+default: one series per state, 1 for the task's or connector's state, 0 for the others) or, with
+--metrics.task-states=current and --metrics.connector-states=current, as the current state only
+(one series per task or connector, value 1). The committed tests are written with state sets. This
+script derives from a test file the same tests with every input series of the chosen families in
 the current-state-only shape, and runs `promtool test rules` on them: the expected alerts are those
 of the committed file, unchanged.
 
-The derivation touches nothing but the values of kconnect_task_state series:
+The derivation touches nothing but the values of those series:
   * a sample of 1 stays;
   * a sample of 0 becomes absent: `stale` where the series had a sample just before (Prometheus
     writes a staleness marker when a series it scraped is gone from the next scrape), `_` otherwise;
-  * `_` and `stale` stay (the cluster was not observed: every series of it is absent either way);
+  * `_` stays, and so does `stale` after a sample, `_` otherwise (the cluster was not observed:
+    every series of it is absent either way, and Prometheus marks a series stale once);
   * a series left without any sample is dropped (its state was never the task's).
-For that to be the exposition the exporter would have produced, each task's input must be a state
-set: at every step up to the test's last evaluation, either every listed series of the task has a
-sample, exactly one of them 1 and the others 0, or none has. A test that breaks this is reported
+For that to be the exposition the exporter would have produced, each task's (connector's) input
+must be a state set: at every step up to the test's last evaluation, either every listed series of
+it has a sample, exactly one of them 1 and the others 0, or none has. A test that breaks this is reported
 and not run. Samples after the last evaluation are not read by the test and not checked.
 
 The derived file is written to a temporary directory (or to --out DIR, kept for reading) with its
@@ -36,7 +38,11 @@ import tempfile
 
 import yaml
 
-METRIC = "kconnect_task_state"
+# --flag -> (the exporter's option, the family it reduces to the current state)
+FAMILIES = {
+    "task_states": ("--metrics.task-states=current", "kconnect_task_state"),
+    "connector_states": ("--metrics.connector-states=current", "kconnect_connector_state"),
+}
 MISSING = "_"
 STALE = "stale"
 
@@ -168,9 +174,9 @@ def runs(items):
     return out
 
 
-def derive_test(test, default_interval):
-    """One test (a dict of the test file) with its kconnect_task_state series in the current-only
-    shape; raises NotAStateSet. Returns (test, series rewritten, series dropped).
+def derive_test(test, default_interval, metrics=("kconnect_task_state",)):
+    """One test (a dict of the test file) with its series of `metrics` in the current-only shape;
+    raises NotAStateSet. Returns (test, series rewritten, series dropped).
 
     A task RUNNING, FAILED from 60s, not observed at 150s and 180s, RUNNING again at 210s:
     >>> test = {"name": "t", "interval": "30s", "input_series": [
@@ -182,7 +188,7 @@ def derive_test(test, default_interval):
     >>> derived, rewritten, dropped = derive_test(test, "1m")
     >>> for s in derived["input_series"]:
     ...     print(s["series"], s["values"])
-    kconnect_task_state{task="0",state="RUNNING"} 1x1 stale _x2 stale _ 1
+    kconnect_task_state{task="0",state="RUNNING"} 1x1 stale _x4 1
     kconnect_task_state{task="0",state="FAILED"} _x2 1x2 stale _x2
     kconnect_up{connect_cluster="US1"} 1x4 0x1 1
     >>> rewritten, dropped
@@ -195,7 +201,7 @@ def derive_test(test, default_interval):
     ... except NotAStateSet as e:
     ...     print(e)
     t:
-      task {task="0"}, samples 2-4 (60s-120s): 0 states are 1 [], of ['RUNNING'] (a state set has exactly one)
+      kconnect_task_state{task="0"}, samples 2-4 (60s-120s): 0 states are 1 [], of ['RUNNING'] (a state set has exactly one)
     """
     name = test.get("name", "(unnamed test)")
     interval_ms = duration_ms(test.get("interval", default_interval))
@@ -203,26 +209,27 @@ def derive_test(test, default_interval):
     tasks = {}
     for k, s in enumerate(test.get("input_series") or []):
         metric, labels = parse_series(s["series"])
-        if metric != METRIC:
+        if metric not in metrics:
             continue
         if "state" not in labels:
             raise NotAStateSet(f"{name}: {s['series']} has no state label")
-        task = tuple(sorted((key, v) for key, v in labels.items() if key != "state"))
+        task = (metric,) + tuple(sorted((key, v) for key, v in labels.items() if key != "state"))
         tasks.setdefault(task, []).append((k, labels["state"], expand(s["values"])))
 
     out = copy.deepcopy(test)
     drop, rewritten, problems = set(), 0, []
     for task, series in tasks.items():
-        who = "{" + ", ".join(f'{key}="{v}"' for key, v in task) + "}"
+        who = task[0] + "{" + ", ".join(f'{key}="{v}"' for key, v in task[1:]) + "}"
         wrong = [(i, state_set_problem(series, i)) for i in range(upto + 1)]
         for first, last, problem in runs([(i, p) for i, p in wrong if p]):
             span = f"sample {first}" if first == last else f"samples {first}-{last}"
-            problems.append(f"task {who}, {span} ({first * interval_ms / 1000:g}s"
+            problems.append(f"{who}, {span} ({first * interval_ms / 1000:g}s"
                             f"{'' if first == last else f'-{last * interval_ms / 1000:g}s'}): {problem}")
         for k, _state, samples in series:
             current = []
             for v in samples:
-                if v == 0.0:
+                if v in (0.0, STALE):
+                    # A staleness marker follows a sample; a series already gone gets none.
                     current.append(STALE if current and isinstance(current[-1], float) else MISSING)
                 else:
                     current.append(v)
@@ -237,14 +244,14 @@ def derive_test(test, default_interval):
     return out, rewritten, len(drop)
 
 
-def without_task_states(test):
+def without(test, metrics):
     t = copy.deepcopy(test)
-    t["input_series"] = [s for s in t.get("input_series") or [] if parse_series(s["series"])[0] != METRIC]
+    t["input_series"] = [s for s in t.get("input_series") or [] if parse_series(s["series"])[0] not in metrics]
     return t
 
 
-def derive(doc, source_dir):
-    """The whole test file in the current-only shape, with its rule_files made absolute."""
+def derive(doc, source_dir, metrics):
+    """The whole test file with `metrics` in the current-only shape, its rule_files made absolute."""
     out = copy.deepcopy(doc)
     out["rule_files"] = [str((source_dir / f).resolve()) for f in doc.get("rule_files") or []]
     default_interval = doc.get("evaluation_interval", "1m")
@@ -252,12 +259,12 @@ def derive(doc, source_dir):
     problems = []
     for test in doc.get("tests") or []:
         try:
-            t, r, d = derive_test(test, default_interval)
+            t, r, d = derive_test(test, default_interval, metrics)
         except NotAStateSet as e:
             problems.append(str(e))
             continue
-        # Nothing but kconnect_task_state series may differ.
-        assert without_task_states(t) == without_task_states(test), test.get("name")
+        # Nothing but the series of `metrics` may differ.
+        assert without(t, metrics) == without(test, metrics), test.get("name")
         tests.append(t)
         rewritten += r
         dropped += d
@@ -270,23 +277,31 @@ def derive(doc, source_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("tests", type=pathlib.Path, help="a promtool test file (alerts/tests/*.test.yaml)")
+    for flag, (option, metric) in FAMILIES.items():
+        ap.add_argument("--" + flag.replace("_", "-"), action="store_true", help=f"{metric} as {option} exposes it")
     ap.add_argument("--out", type=pathlib.Path, help="write the derived test file into this directory and keep it")
     args = ap.parse_args()
+    chosen = [flag for flag in FAMILIES if getattr(args, flag)]
+    if not chosen:
+        ap.error("choose --task-states, --connector-states or both")
+    metrics = tuple(FAMILIES[flag][1] for flag in chosen)
+    shape = " and ".join(FAMILIES[flag][0] for flag in chosen)
 
     doc = yaml.safe_load(args.tests.read_text())
     try:
-        derived, rewritten, dropped = derive(doc, args.tests.resolve().parent)
+        derived, rewritten, dropped = derive(doc, args.tests.resolve().parent, metrics)
     except (NotAStateSet, ValueError) as e:
-        print(f"{args.tests}: cannot derive the current-state-only tests, kconnect_task_state input that is "
-              f"not a state set:\n{e}", file=sys.stderr)
+        print(f"{args.tests}: cannot derive the tests for {shape}, input that is not a state set:\n{e}",
+              file=sys.stderr)
         return 2
-    print(f"{args.tests}: {len(derived['tests'])} tests, {rewritten} {METRIC} series in the current-state-only "
-          f"shape, {dropped} dropped (never the task's state)")
+    print(f"{args.tests}: {len(derived['tests'])} tests for {shape}: {rewritten} series of {', '.join(metrics)} "
+          f"in the current-state-only shape, {dropped} dropped (never the current state)")
 
-    with tempfile.TemporaryDirectory(prefix="kconnect-task-states-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kconnect-current-states-") as tmp:
         out_dir = args.out or pathlib.Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / args.tests.name.replace(".test.yaml", ".current-task-states.test.yaml")
+        suffix = "-".join(flag.replace("_", "-") for flag in chosen)
+        path = out_dir / args.tests.name.replace(".test.yaml", f".current-{suffix}.test.yaml")
         path.write_text(yaml.safe_dump(derived, sort_keys=False, width=1000))
         proc = subprocess.run(["promtool", "test", "rules", str(path)], capture_output=True, text=True, check=False)
         sys.stdout.write(proc.stdout)
