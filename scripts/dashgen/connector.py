@@ -12,7 +12,10 @@ from .panels import query
 
 UID = "kconnect-connector"
 SEL = f'{CC}, connector="$connector"'
-RUNNING_TASKS = f'sum by (connect_cluster) (max by (connect_cluster, task) (kconnect_task_state{{{SEL}, state="RUNNING"}}))'
+# RUNNING tasks; 0 when the connector has tasks and none runs (with task states reduced to the
+# current one, the exporter's --metrics.task-states=current, no RUNNING series is left to sum then).
+RUNNING_TASKS = (f'sum by (connect_cluster) (max by (connect_cluster, task) (kconnect_task_state{{{SEL}, state="RUNNING"}}))'
+                 f'\nor\n0 * count by (connect_cluster) (max by (connect_cluster, task) (kconnect_task_state{{{SEL}}}))')
 TASKS = f"max by (connect_cluster) (kconnect_connector_tasks{{{SEL}}})"
 TASKS_MAX = f"max by (connect_cluster) (kconnect_connector_tasks_max{{{SEL}}})"
 FAILED_TASKS = f"max by (connect_cluster) (kconnect_connector_failed_tasks{{{SEL}}})"

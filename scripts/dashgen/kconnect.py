@@ -46,12 +46,15 @@ FLAVOURS = {"apache": "Apache Connect", "confluent_cloud": "Confluent Cloud", "m
 
 
 def state_code_expr(metric, selector, by, states=STATES):
-    """max by (<by>) (metric{state="RUNNING"} * 1 or metric{state="PAUSED"} * 2 or ...).
+    """max by (<by>) (metric{state="RUNNING"} * 1 or metric{state="PAUSED"} * 2 or ... or metric * 0).
 
     Exactly one series of a state set is 1, so the max is the code of the current state
-    (0 for a state Connect reported that is none of `states`). `max by` also merges the
-    copies that several exporters (sidecars) report."""
+    (0 for a state Connect reported that is none of `states`). With states reduced to the current
+    one (the exporter's --metrics.task-states=current, --metrics.connector-states=current) only that
+    series exists: the max is its code all the same, and the last term gives a state none of
+    `states` its 0 (in a state set it only adds zeros). `max by` also merges the copies that several exporters (sidecars) report."""
     parts = [f'{metric}{{{selector}, state="{state}"}} * {code}' for state, code, _ in states]
+    parts.append(f"{metric}{{{selector}}} * 0")
     inner = "\n  or ".join(parts)
     return f"max by ({by}) (\n    {inner}\n)"
 
