@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -191,8 +190,12 @@ impl App {
             &self.config.telemetry_path,
             self.config.max_requests,
         );
+        let security = &self.config.security;
+        let router = crate::http::protect(router, security.web.as_ref(), security.access.clone());
+        let tls = security.web.as_ref().and_then(|w| w.tls.clone());
         tracing::info!(
             address = %self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            scheme = if tls.is_some() { "https" } else { "http" },
             telemetry_path = %self.config.telemetry_path,
             "serving metrics"
         );
@@ -202,7 +205,7 @@ impl App {
             tracing::info!("shutting down");
             server_cancel.cancel();
         };
-        let served = crate::http::serve(self.listener, router, stop).await;
+        let served = crate::http::serve(self.listener, router, tls, stop).await;
         cancel.cancel();
         tracker.wait().await;
         served.map_err(AppError::Serve)
@@ -235,19 +238,17 @@ pub fn init_logging(config: &Config) {
 /// Proxies are ignored: the exporter is on this machine. Says why when it is not.
 pub async fn healthcheck(config: &Config) -> Result<(), String> {
     let addr = config.listen_address.local();
-    let url = format!("http://{addr}/-/healthy");
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    if crate::http::probe::requires_client_certificate(config) {
+        return crate::http::probe::handshake(config).await;
+    }
+    let (client, url) = crate::http::probe::probe(config)?;
     match client.get(&url).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("{url} answered HTTP {}", r.status().as_u16())),
         Err(e) if e.is_timeout() => Err(format!("{url} did not answer within 3 s")),
-        Err(e) if e.is_connect() => Err(format!(
+        Err(e) if e.is_connect() && !crate::http::probe::is_tls(&e) => Err(format!(
             "nothing answers on {addr}: is the exporter running, with this --web.listen-address?"
         )),
-        Err(e) => Err(format!("{url}: {}", e.without_url())),
+        Err(e) => Err(format!("{url}: {}", crate::http::probe::chain(&e))),
     }
 }
