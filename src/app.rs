@@ -13,6 +13,7 @@ use crate::config::{Config, ListenAddress, LogFormat};
 use crate::connect::{ConnectClient, ConnectError};
 use crate::metrics::Exposition;
 use crate::observe::{Apache, ClusterHandle, Observer, Source};
+use crate::operate::{Audit, Operator};
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,7 @@ pub struct App {
     listener: TcpListener,
     observers: Vec<Observer>,
     handles: Vec<ClusterHandle>,
+    operator: Operator,
 }
 
 impl App {
@@ -151,11 +153,26 @@ impl App {
         if !failures.is_empty() {
             return Err(AppError::Startup(failures));
         }
+        let targets =
+            crate::operate::targets(&config.clusters, &handles).map_err(|(cluster, e)| {
+                AppError::Client {
+                    cluster,
+                    message: e.to_string(),
+                }
+            })?;
+        let security = &config.security;
+        let operator = Operator::new(
+            targets,
+            security.access.clone(),
+            security.authenticates(),
+            Audit::default(),
+        );
         Ok(App {
             config,
             listener,
             observers,
             handles,
+            operator,
         })
     }
 
@@ -177,13 +194,28 @@ impl App {
         for observer in self.observers {
             tracker.spawn(observer.run(cancel.child_token()));
         }
-        tracker.close();
 
-        let exposition = Arc::new(Exposition::new(
-            self.handles.clone(),
-            self.config.interval,
-            self.config.observation_timeout,
-        ));
+        let restarts = crate::restart::RestartStatus::default();
+        for (id, settings) in &self.config.security.auto_restart {
+            if let Some(restarter) = settings
+                .enabled
+                .then(|| {
+                    crate::restart::AutoRestarter::new(id, *settings, &self.operator, &restarts)
+                })
+                .flatten()
+            {
+                tracker.spawn(restarter.run(cancel.child_token()));
+            }
+        }
+        tracker.close();
+        let exposition = Arc::new(
+            Exposition::new(
+                self.handles.clone(),
+                self.config.interval,
+                self.config.observation_timeout,
+            )
+            .with_operations(self.operator.audit().counts(), restarts),
+        );
         let router = crate::http::router(
             exposition,
             self.handles,
@@ -191,6 +223,12 @@ impl App {
             self.config.max_requests,
         );
         let security = &self.config.security;
+        let auto_restart = security
+            .auto_restart
+            .iter()
+            .filter(|(_, a)| a.enabled)
+            .map(|(id, _)| id.clone());
+        let router = router.merge(crate::api::router(self.operator.clone(), auto_restart));
         let router = crate::http::protect(router, security.web.as_ref(), security.access.clone());
         let tls = security.web.as_ref().and_then(|w| w.tls.clone());
         tracing::info!(
@@ -219,7 +257,11 @@ pub fn init_logging(config: &Config) {
     let directives = if config.log_level == tracing::Level::TRACE {
         "trace".to_string()
     } else {
-        format!("warn,kconnect_exporter={level}")
+        // Audit lines are written whatever the level.
+        format!(
+            "warn,kconnect_exporter={level},{}=info",
+            crate::operate::AUDIT_TARGET
+        )
     };
     let filter = tracing_subscriber::EnvFilter::new(directives);
     let builder = tracing_subscriber::fmt()

@@ -5,6 +5,7 @@
 mod cluster;
 mod connectors;
 mod gzip;
+mod operations;
 mod process;
 
 use std::fmt;
@@ -136,6 +137,21 @@ impl Exposition {
             stale_after: interval * 2 + timeout,
             gzipped: Mutex::new(None),
         }
+    }
+
+    /// Shows the access decisions counted in `decisions` and the auto-restart state of
+    /// `restarts` too (they change between observations, so they are encoded on every scrape).
+    pub fn with_operations(
+        mut self,
+        decisions: Arc<crate::operate::DecisionCounts>,
+        restarts: crate::restart::RestartStatus,
+    ) -> Exposition {
+        self.head
+            .register_collector(Box::new(operations::OperationsCollector {
+                decisions,
+                restarts,
+            }));
+        self
     }
 
     /// Counts one scrape of the telemetry path (it shows in `kconnect_exporter_scrapes_total`).
