@@ -35,7 +35,8 @@ impl RestartStatus {
             .collect()
     }
 
-    fn publish(&self, cluster: &str, entries: Vec<Entry>) {
+    /// Replaces the entries of `cluster` (auto-restart does after each snapshot).
+    pub fn publish(&self, cluster: &str, entries: Vec<Entry>) {
         let mut clusters = self.clusters.lock().unwrap_or_else(|e| e.into_inner());
         clusters.insert(cluster.to_string(), entries);
     }
