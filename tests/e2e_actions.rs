@@ -1,0 +1,550 @@
+//! End to end, against Apache Kafka Connect itself (the stack of `scripts/connect-stack`, cluster
+//! A): a real Prometheus scraping the exporter over TLS with basic auth from its own scrape
+//! configuration; users pausing, resuming and restarting real connectors through the actions
+//! API under an RBAC file, and a denied user changing nothing; auto-restart healing a failing
+//! task on its back-off, giving up when its attempts run out, and leaving alone what the policy
+//! does not allow. `scripts/test` brings the stack up and runs these with `--ignored`.
+
+mod common;
+mod tls_support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use common::exporter::Exporter;
+use common::sample;
+use tls_support::{Ca, Files};
+
+const INTERVAL: Duration = Duration::from_secs(1);
+const SETTLE: Duration = Duration::from_secs(120);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `KEY=VALUE` lines `scripts/connect-stack up` wrote.
+fn stack() -> HashMap<String, String> {
+    let path = std::env::var("KCONNECT_STACK_ENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target/connect-stack/env"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; bring the stack up with scripts/connect-stack up",
+            path.display()
+        )
+    });
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn bin() -> String {
+    let bin = std::env::var("KCONNECT_E2E_BIN")
+        .unwrap_or_else(|_| repo().join("target/release/kconnect-exporter").display().to_string());
+    assert!(Path::new(&bin).exists(), "{bin} is missing: cargo build --release");
+    bin
+}
+
+/// Puts the sample connectors back into their intended states.
+fn samples() {
+    let status = Command::new(repo().join("scripts/sample-connectors"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("sample-connectors runs");
+    assert!(status.success(), "scripts/sample-connectors failed");
+}
+
+/// Polls `check` until it returns `Ok`, or panics with the last `Err` after `deadline`.
+async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let until = Instant::now() + deadline;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(e) if Instant::now() >= until => panic!("{what}: not so within {deadline:?}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// Connect's REST API of cluster A.
+struct Connect {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Connect {
+    fn a(s: &HashMap<String, String>) -> Connect {
+        Connect {
+            base: s["STACK_A_URL"].clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(30));
+        if let Some(b) = body {
+            r = r.header("content-type", "application/json").body(b.to_string());
+        }
+        let r = r.send().await.unwrap();
+        let code = r.status().as_u16();
+        (code, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null))
+    }
+
+    /// Creates (or reconfigures) a connector.
+    async fn put(&self, name: &str, config: Value) {
+        let (code, body) = self
+            .send("PUT", &format!("/connectors/{name}/config"), Some(config))
+            .await;
+        assert!(code == 200 || code == 201, "{name}: {code} {body}");
+    }
+
+    async fn delete(&self, name: &str) {
+        let _ = self.send("DELETE", &format!("/connectors/{name}"), None).await;
+    }
+
+    /// (connector state, task states) as Connect reports them now.
+    async fn states(&self, name: &str) -> Result<(String, Vec<String>), String> {
+        let (code, st) = self
+            .send("GET", &format!("/connectors/{name}/status"), None)
+            .await;
+        if code != 200 {
+            return Err(format!("status {code}: {st}"));
+        }
+        let tasks = st["tasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| t["state"].as_str().unwrap_or("?").to_string())
+            .collect();
+        Ok((st["connector"]["state"].as_str().unwrap_or("?").to_string(), tasks))
+    }
+
+    async fn wait_for(&self, name: &str, connector: &str, tasks: &[&str]) {
+        eventually(SETTLE, &format!("{name} is {connector} {tasks:?}"), || async {
+            let now = self.states(name).await?;
+            if now.0 == connector && now.1 == tasks {
+                Ok(())
+            } else {
+                Err(format!("{now:?}"))
+            }
+        })
+        .await;
+    }
+}
+
+fn mock_sink(tasks: u32, failing_after_ms: Option<u64>) -> Value {
+    let mut config = json!({
+        "connector.class": "org.apache.kafka.connect.tools.MockSinkConnector",
+        "tasks.max": tasks.to_string(),
+        "topics": "stack-mock",
+    });
+    if let Some(ms) = failing_after_ms {
+        config["mock_mode"] = json!("task-failure");
+        config["delay_ms"] = json!(ms.to_string());
+    }
+    config
+}
+
+/// A directory with a server certificate for `localhost`, its CA, a web configuration (TLS and
+/// the given users, each with the password `<name>-secret`) and `rbac` as the RBAC file.
+struct Protected {
+    files: Files,
+    ca: Ca,
+}
+
+impl Protected {
+    fn new(users: &[&str], rbac: &str) -> Protected {
+        let ca = Ca::new("kconnect e2e CA");
+        let files = Files::new(&ca.server("kconnect-exporter"), &ca);
+        files.write("ca.pem", &ca.pem());
+        let mut web = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n\
+                       basic_auth_users:\n"
+            .to_string();
+        for u in users {
+            web.push_str(&format!("  {u}: {}\n", bcrypt::hash(format!("{u}-secret"), 10).unwrap()));
+        }
+        files.write("web.yml", &web);
+        files.write("rbac.yaml", rbac);
+        Protected { files, ca }
+    }
+
+    fn flag(&self) -> String {
+        format!("--web.config.file={}", self.files.path("web.yml").display())
+    }
+
+    fn rbac(&self) -> String {
+        self.files.path("rbac.yaml").display().to_string()
+    }
+
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(self.ca.pem().as_bytes()).unwrap()])
+            .build()
+            .unwrap()
+    }
+}
+
+/// Starts the exporter; returns it and its `https://localhost:PORT`.
+fn start(flags: &[&str], vars: &[(&str, &str)]) -> (Exporter, String) {
+    let mut e = Exporter::start(&bin(), flags, vars);
+    let address = e.address();
+    let port = address.rsplit_once(':').unwrap().1.to_string();
+    (e, format!("https://localhost:{port}"))
+}
+
+async fn metrics(http: &reqwest::Client, base: &str, user: &str) -> String {
+    http.get(format!("{base}/metrics"))
+        .basic_auth(user, Some(format!("{user}-secret")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The state the exporter shows for a connector (`None` for the connector, `Some(id)` a task).
+fn shown_state(text: &str, connector: &str, task: Option<u32>) -> Option<String> {
+    let prefix = match task {
+        None => format!("kconnect_connector_state{{connect_cluster=\"default\",connector=\"{connector}\",state=\""),
+        Some(t) => format!("kconnect_task_state{{connect_cluster=\"default\",connector=\"{connector}\",task=\"{t}\",state=\""),
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .find(|rest| rest.ends_with("\"} 1"))
+        .map(|rest| rest.trim_end_matches("\"} 1").to_string())
+}
+
+struct Prometheus {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Prometheus with `scrape_configs` as given (YAML, indented as list items).
+fn prometheus(scrape_configs: &str) -> Prometheus {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape_configs}"
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (Debian package prometheus) starts");
+    Prometheus {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+async fn query(prom: &Prometheus, expr: &str) -> Result<Vec<f64>, String> {
+    let url = url::Url::parse_with_params(&format!("{}/api/v1/query", prom.base), [("query", expr)])
+        .unwrap();
+    let text = reqwest::get(url)
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    if body["status"] != "success" {
+        return Err(format!("{expr}: {body}"));
+    }
+    Ok(body["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["value"][1].as_str().and_then(|v| v.parse().ok()))
+        .collect())
+}
+
+#[tokio::test]
+#[ignore = "needs the Kafka stack: scripts/test brings it up"]
+async fn a_real_prometheus_scrapes_over_tls_with_basic_auth() {
+    let s = stack();
+    samples();
+    let p = Protected::new(&["prometheus"], "authorized_roles: [\"*\"]\n");
+    let (mut e, base) = start(
+        &[&p.flag(), "--observation.interval=1s"],
+        &[("CONNECT_REST_URL", &s["STACK_A_URL"])],
+    );
+    let target = base.trim_start_matches("https://");
+    std::fs::write(p.files.path("prometheus.pass"), "prometheus-secret\n").unwrap();
+    // As users write it: https, the CA, basic auth with a password file; and a job with a wrong
+    // password, which must not get in.
+    let prom = prometheus(&format!(
+        "  - job_name: kconnect-exporter\n    scheme: https\n    tls_config:\n      ca_file: {ca}\n    \
+         basic_auth:\n      username: prometheus\n      password_file: {pass}\n    static_configs:\n      \
+         - targets: ['{target}']\n\
+           - job_name: kconnect-wrong-password\n    scheme: https\n    tls_config:\n      ca_file: {ca}\n    \
+         basic_auth:\n      username: prometheus\n      password: guessed\n    static_configs:\n      \
+         - targets: ['{target}']\n",
+        ca = p.files.path("ca.pem").display(),
+        pass = p.files.path("prometheus.pass").display(),
+    ));
+    for (expr, want) in [
+        (r#"up{job="kconnect-exporter"}"#, 1.0),
+        (r#"up{job="kconnect-wrong-password"}"#, 0.0),
+        (r#"kconnect_up{job="kconnect-exporter",connect_cluster="default"}"#, 1.0),
+        (
+            r#"kconnect_task_state{job="kconnect-exporter",connector="task-failure-sink",task="0",state="FAILED"}"#,
+            1.0,
+        ),
+    ] {
+        eventually(SETTLE, expr, || async {
+            let got = query(&prom, expr).await?;
+            if got == [want] { Ok(()) } else { Err(format!("{got:?}")) }
+        })
+        .await;
+    }
+    assert!(query(&prom, r#"kconnect_up{job="kconnect-wrong-password"}"#).await.unwrap().is_empty());
+    assert_eq!(e.sigterm(), 0);
+}
+
+const USERS_RBAC: &str = r#"
+authorized_roles: ["*"]
+policies:
+  - resource: ["connect", "*"]
+    effect: Allow
+    actions: ["CONNECT_INSPECT"]
+    role: "*"
+  - resource: ["connect", "default", "connector", "e2e-api-*"]
+    effect: Allow
+    actions: ["CONNECT_ALTER_STATE"]
+    role: ops
+principal_roles:
+  alice: [ops]
+  bob: [viewer]
+"#;
+
+#[tokio::test]
+#[ignore = "needs the Kafka stack: scripts/test brings it up"]
+async fn users_pause_resume_and_restart_real_connectors_as_the_policy_allows() {
+    let s = stack();
+    samples();
+    let connect = Connect::a(&s);
+    let name = "e2e-api-lifecycle";
+    connect.delete(name).await;
+    connect.put(name, mock_sink(1, None)).await;
+    connect.wait_for(name, "RUNNING", &["RUNNING"]).await;
+    let p = Protected::new(&["alice", "bob"], USERS_RBAC);
+    let (mut e, base) = start(
+        &[&p.flag(), "--observation.interval=1s"],
+        &[("CONNECT_REST_URL", &s["STACK_A_URL"]), ("RBAC_CONFIGURATION_FILE", &p.rbac())],
+    );
+    let http = p.client();
+    let act = |user: &'static str, op: &str| {
+        let url = format!("{base}/api/v1/clusters/default/connectors/{name}/{op}");
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(url)
+                .basic_auth(user, Some(format!("{user}-secret")))
+                .send()
+                .await
+                .unwrap();
+            let code = r.status().as_u16();
+            (code, serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap())
+        }
+    };
+    let shows = |state: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            eventually(2 * INTERVAL + Duration::from_secs(3), &format!("the metrics show {state}"), || async {
+                let shown = shown_state(&metrics(&http, &base, "bob").await, name, None);
+                if shown.as_deref() == Some(state) { Ok(()) } else { Err(format!("{shown:?}")) }
+            })
+            .await
+        }
+    };
+    shows("RUNNING").await;
+
+    let (code, body) = act("alice", "pause").await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["requests"], json!([format!("PUT /connectors/{name}/pause")]));
+    connect.wait_for(name, "PAUSED", &["PAUSED"]).await;
+    shows("PAUSED").await;
+    let line = e.wait_log("access decision");
+    assert_eq!((&line["principal"], &line["decision"], &line["outcome"]), (&json!("alice"), &json!("allowed"), &json!("done")));
+
+    // bob may look, not act: 403, and the connector stays PAUSED.
+    let (code, body) = act("bob", "resume").await;
+    assert_eq!(
+        (code, body),
+        (403, json!({"error": "forbidden", "action": "CONNECT_ALTER_STATE",
+                     "resource": format!("connect/default/connector/{name}"), "reason": "no_policy",
+                     "message": format!("no policy allows CONNECT_ALTER_STATE on connect/default/connector/{name} to bob (basic_auth, roles: viewer)")}))
+    );
+    let line = e.wait_log("access decision");
+    assert_eq!((&line["principal"], &line["decision"], &line["requests"]), (&json!("bob"), &json!("denied"), &json!("")));
+    // Three more observations later, nothing has changed.
+    let observed = |text: &str| sample(text, "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let then = observed(&metrics(&http, &base, "bob").await);
+    eventually(SETTLE, "three more observations", || async {
+        if observed(&metrics(&http, &base, "bob").await) >= then + 3 { Ok(()) } else { Err("waiting".into()) }
+    })
+    .await;
+    assert_eq!(connect.states(name).await.unwrap(), ("PAUSED".to_string(), vec!["PAUSED".to_string()]));
+    assert_eq!(shown_state(&metrics(&http, &base, "bob").await, name, None).as_deref(), Some("PAUSED"));
+
+    let (code, _) = act("alice", "resume").await;
+    assert_eq!(code, 202);
+    connect.wait_for(name, "RUNNING", &["RUNNING"]).await;
+    shows("RUNNING").await;
+
+    // Restart with only_failed restarts only the failed task: two tasks fail 20 s after they
+    // start; task 0 is restarted alone, then only_failed finds task 1 alone FAILED.
+    connect.put(name, mock_sink(2, Some(20_000))).await;
+    connect.wait_for(name, "RUNNING", &["FAILED", "FAILED"]).await;
+    let (code, body) = act("alice", "tasks/0/restart").await;
+    assert_eq!((code, &body["requests"]), (202, &json!([format!("POST /connectors/{name}/tasks/0/restart")])));
+    connect.wait_for(name, "RUNNING", &["RUNNING", "FAILED"]).await;
+    let (code, body) = act("alice", "restart?include_tasks=true&only_failed=true").await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(
+        body["requests"],
+        json!([format!("POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true")])
+    );
+    // Connect's own answer: what it restarts is RESTARTING, the rest as it was.
+    let result = &body["result"];
+    assert_eq!(result["connector"]["state"], "RUNNING", "{result}");
+    let tasks: Vec<(u64, &str)> = result["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_u64().unwrap(), t["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(tasks, [(0, "RUNNING"), (1, "RESTARTING")]);
+    eventually(2 * INTERVAL + Duration::from_secs(3), "the metrics show task 1 RUNNING again", || async {
+        let text = metrics(&http, &base, "bob").await;
+        let shown = (shown_state(&text, name, Some(0)), shown_state(&text, name, Some(1)));
+        if shown == (Some("RUNNING".into()), Some("RUNNING".into())) { Ok(()) } else { Err(format!("{shown:?}")) }
+    })
+    .await;
+    connect.delete(name).await;
+    assert_eq!(e.sigterm(), 0);
+}
+
+const AUTO_RBAC: &str = r#"
+authorized_roles: ["*"]
+policies:
+  - resource: ["connect", "default", "connector", "e2e-auto-*"]
+    effect: Allow
+    actions: ["CONNECT_ALTER_STATE"]
+    role: automation
+principal_roles:
+  auto-restart: [automation]
+"#;
+
+fn at(line: &Value) -> SystemTime {
+    humantime::parse_rfc3339(line["timestamp"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs the Kafka stack: scripts/test brings it up"]
+async fn auto_restart_heals_on_its_back_off_gives_up_and_leaves_the_rest_alone() {
+    let s = stack();
+    samples();
+    let connect = Connect::a(&s);
+    let name = "e2e-auto-restart-sink";
+    connect.delete(name).await;
+    connect.put(name, mock_sink(1, Some(1_000))).await;
+    connect.wait_for(name, "RUNNING", &["FAILED"]).await;
+    let p = Protected::new(&["prometheus"], AUTO_RBAC);
+    let (mut e, base) = start(
+        &[&p.flag(), "--observation.interval=1s"],
+        &[
+            ("CONNECT_REST_URL", &s["STACK_A_URL"]),
+            ("RBAC_CONFIGURATION_FILE", &p.rbac()),
+            ("CONNECT_AUTO_RESTART", "true"),
+            ("CONNECT_AUTO_RESTART_MAX_ATTEMPTS", "3"),
+            ("CONNECT_AUTO_RESTART_BACKOFF_UNIT", "1s"),
+        ],
+    );
+    // Every decision until the third attempt on our connector: the sample connectors that fail
+    // are refused once each, ours restarted on schedule.
+    let mut attempts = Vec::new();
+    let mut refused = Vec::new();
+    while attempts.len() < 3 {
+        let line = e.wait_log("access decision");
+        assert_eq!(line["principal"], "auto-restart");
+        let resource = line["resource"].as_str().unwrap().to_string();
+        if resource == format!("connect/default/connector/{name}") {
+            assert_eq!((&line["decision"], &line["outcome"]), (&json!("allowed"), &json!("done")), "{line}");
+            assert_eq!(line["requests"], format!("POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true"));
+            attempts.push(at(&line));
+        } else {
+            assert_eq!((&line["decision"], &line["reason"], &line["requests"]), (&json!("denied"), &json!("no_policy"), &json!("")), "{line}");
+            refused.push(resource);
+        }
+    }
+    refused.sort();
+    assert_eq!(
+        refused,
+        ["connect/default/connector/connector-failure-sink", "connect/default/connector/task-failure-sink"]
+    );
+    // After attempt n the next waits n²+n seconds; the observation interval and the task's
+    // failing again add at most a few seconds.
+    for (n, pair) in attempts.windows(2).enumerate() {
+        let n = n as u64 + 1;
+        let waited = pair[1].duration_since(pair[0]).unwrap();
+        let least = Duration::from_secs(n * n + n);
+        assert!(
+            waited >= least && waited <= least + INTERVAL + Duration::from_secs(4),
+            "attempt {} came {waited:?} after attempt {n}, expected {least:?} and a little",
+            n + 1
+        );
+    }
+    // Given up: no decision at all over the next 20 observations, and the metrics say so.
+    let http = p.client();
+    let observed = |text: &str| sample(text, "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let then = observed(&metrics(&http, &base, "prometheus").await);
+    let text = eventually(SETTLE, "twenty more observations", || async {
+        let text = metrics(&http, &base, "prometheus").await;
+        if observed(&text) >= then + 20 { Ok(text) } else { Err("waiting".into()) }
+    })
+    .await;
+    while let Ok(line) = e.lines.try_recv() {
+        assert!(!line.contains("\"access decision\""), "a decision after giving up: {line}");
+    }
+    let series = format!("connect_cluster=\"default\",connector=\"{name}\"");
+    assert_eq!(sample(&text, &format!("kconnect_auto_restart_attempts_left{{{series}}}")).as_deref(), Some("0"));
+    assert_eq!(sample(&text, &format!("kconnect_auto_restarts_total{{{series},result=\"success\"}}")).as_deref(), Some("3"));
+    assert_eq!(sample(&text, "kconnect_access_decisions_total{action=\"CONNECT_ALTER_STATE\",decision=\"denied\"}").as_deref(), Some("2"));
+    // The connector the policy does not cover keeps its failed task.
+    assert_eq!(shown_state(&text, "task-failure-sink", Some(0)).as_deref(), Some("FAILED"));
+    assert_eq!(shown_state(&text, name, Some(0)).as_deref(), Some("FAILED"));
+    connect.delete(name).await;
+    assert_eq!(e.sigterm(), 0);
+}
