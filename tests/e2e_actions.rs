@@ -45,9 +45,16 @@ fn stack() -> HashMap<String, String> {
 }
 
 fn bin() -> String {
-    let bin = std::env::var("KCONNECT_E2E_BIN")
-        .unwrap_or_else(|_| repo().join("target/release/kconnect-exporter").display().to_string());
-    assert!(Path::new(&bin).exists(), "{bin} is missing: cargo build --release");
+    let bin = std::env::var("KCONNECT_E2E_BIN").unwrap_or_else(|_| {
+        repo()
+            .join("target/release/kconnect-exporter")
+            .display()
+            .to_string()
+    });
+    assert!(
+        Path::new(&bin).exists(),
+        "{bin} is missing: cargo build --release"
+    );
     bin
 }
 
@@ -96,11 +103,16 @@ impl Connect {
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
             .timeout(Duration::from_secs(30));
         if let Some(b) = body {
-            r = r.header("content-type", "application/json").body(b.to_string());
+            r = r
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let r = r.send().await.unwrap();
         let code = r.status().as_u16();
-        (code, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null))
+        (
+            code,
+            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
+        )
     }
 
     /// Creates (or reconfigures) a connector.
@@ -112,7 +124,9 @@ impl Connect {
     }
 
     async fn delete(&self, name: &str) {
-        let _ = self.send("DELETE", &format!("/connectors/{name}"), None).await;
+        let _ = self
+            .send("DELETE", &format!("/connectors/{name}"), None)
+            .await;
     }
 
     /// (connector state, task states) as Connect reports them now.
@@ -123,24 +137,38 @@ impl Connect {
         if code != 200 {
             return Err(format!("status {code}: {st}"));
         }
-        let tasks = st["tasks"]
+        let mut tasks: Vec<(u64, String)> = st["tasks"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|t| t["state"].as_str().unwrap_or("?").to_string())
+            .map(|t| {
+                (
+                    t["id"].as_u64().unwrap_or(0),
+                    t["state"].as_str().unwrap_or("?").to_string(),
+                )
+            })
             .collect();
-        Ok((st["connector"]["state"].as_str().unwrap_or("?").to_string(), tasks))
+        tasks.sort();
+        let tasks = tasks.into_iter().map(|(_, s)| s).collect();
+        Ok((
+            st["connector"]["state"].as_str().unwrap_or("?").to_string(),
+            tasks,
+        ))
     }
 
     async fn wait_for(&self, name: &str, connector: &str, tasks: &[&str]) {
-        eventually(SETTLE, &format!("{name} is {connector} {tasks:?}"), || async {
-            let now = self.states(name).await?;
-            if now.0 == connector && now.1 == tasks {
-                Ok(())
-            } else {
-                Err(format!("{now:?}"))
-            }
-        })
+        eventually(
+            SETTLE,
+            &format!("{name} is {connector} {tasks:?}"),
+            || async {
+                let now = self.states(name).await?;
+                if now.0 == connector && now.1 == tasks {
+                    Ok(())
+                } else {
+                    Err(format!("{now:?}"))
+                }
+            },
+        )
         .await;
     }
 }
@@ -174,7 +202,10 @@ impl Protected {
                        basic_auth_users:\n"
             .to_string();
         for u in users {
-            web.push_str(&format!("  {u}: {}\n", bcrypt::hash(format!("{u}-secret"), 10).unwrap()));
+            web.push_str(&format!(
+                "  {u}: {}\n",
+                bcrypt::hash(format!("{u}-secret"), 10).unwrap()
+            ));
         }
         files.write("web.yml", &web);
         files.write("rbac.yaml", rbac);
@@ -219,8 +250,12 @@ async fn metrics(http: &reqwest::Client, base: &str, user: &str) -> String {
 /// The state the exporter shows for a connector (`None` for the connector, `Some(id)` a task).
 fn shown_state(text: &str, connector: &str, task: Option<u32>) -> Option<String> {
     let prefix = match task {
-        None => format!("kconnect_connector_state{{connect_cluster=\"default\",connector=\"{connector}\",state=\""),
-        Some(t) => format!("kconnect_task_state{{connect_cluster=\"default\",connector=\"{connector}\",task=\"{t}\",state=\""),
+        None => format!(
+            "kconnect_connector_state{{connect_cluster=\"default\",connector=\"{connector}\",state=\""
+        ),
+        Some(t) => format!(
+            "kconnect_task_state{{connect_cluster=\"default\",connector=\"{connector}\",task=\"{t}\",state=\""
+        ),
     };
     text.lines()
         .filter_map(|l| l.strip_prefix(&prefix))
@@ -254,8 +289,14 @@ fn prometheus(scrape_configs: &str) -> Prometheus {
         .unwrap()
         .port();
     let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--config.file={}",
+            dir.path().join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -269,8 +310,9 @@ fn prometheus(scrape_configs: &str) -> Prometheus {
 }
 
 async fn query(prom: &Prometheus, expr: &str) -> Result<Vec<f64>, String> {
-    let url = url::Url::parse_with_params(&format!("{}/api/v1/query", prom.base), [("query", expr)])
-        .unwrap();
+    let url =
+        url::Url::parse_with_params(&format!("{}/api/v1/query", prom.base), [("query", expr)])
+            .unwrap();
     let text = reqwest::get(url)
         .await
         .map_err(|e| e.to_string())?
@@ -304,19 +346,35 @@ async fn a_real_prometheus_scrapes_over_tls_with_basic_auth() {
     // As users write it: https, the CA, basic auth with a password file; and a job with a wrong
     // password, which must not get in.
     let prom = prometheus(&format!(
-        "  - job_name: kconnect-exporter\n    scheme: https\n    tls_config:\n      ca_file: {ca}\n    \
-         basic_auth:\n      username: prometheus\n      password_file: {pass}\n    static_configs:\n      \
-         - targets: ['{target}']\n\
-           - job_name: kconnect-wrong-password\n    scheme: https\n    tls_config:\n      ca_file: {ca}\n    \
-         basic_auth:\n      username: prometheus\n      password: guessed\n    static_configs:\n      \
-         - targets: ['{target}']\n",
+        r#"  - job_name: kconnect-exporter
+    scheme: https
+    tls_config:
+      ca_file: {ca}
+    basic_auth:
+      username: prometheus
+      password_file: {pass}
+    static_configs:
+      - targets: ['{target}']
+  - job_name: kconnect-wrong-password
+    scheme: https
+    tls_config:
+      ca_file: {ca}
+    basic_auth:
+      username: prometheus
+      password: guessed
+    static_configs:
+      - targets: ['{target}']
+"#,
         ca = p.files.path("ca.pem").display(),
         pass = p.files.path("prometheus.pass").display(),
     ));
     for (expr, want) in [
         (r#"up{job="kconnect-exporter"}"#, 1.0),
         (r#"up{job="kconnect-wrong-password"}"#, 0.0),
-        (r#"kconnect_up{job="kconnect-exporter",connect_cluster="default"}"#, 1.0),
+        (
+            r#"kconnect_up{job="kconnect-exporter",connect_cluster="default"}"#,
+            1.0,
+        ),
         (
             r#"kconnect_task_state{job="kconnect-exporter",connector="task-failure-sink",task="0",state="FAILED"}"#,
             1.0,
@@ -324,11 +382,20 @@ async fn a_real_prometheus_scrapes_over_tls_with_basic_auth() {
     ] {
         eventually(SETTLE, expr, || async {
             let got = query(&prom, expr).await?;
-            if got == [want] { Ok(()) } else { Err(format!("{got:?}")) }
+            if got == [want] {
+                Ok(())
+            } else {
+                Err(format!("{got:?}"))
+            }
         })
         .await;
     }
-    assert!(query(&prom, r#"kconnect_up{job="kconnect-wrong-password"}"#).await.unwrap().is_empty());
+    assert!(
+        query(&prom, r#"kconnect_up{job="kconnect-wrong-password"}"#)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(e.sigterm(), 0);
 }
 
@@ -361,7 +428,10 @@ async fn users_pause_resume_and_restart_real_connectors_as_the_policy_allows() {
     let p = Protected::new(&["alice", "bob"], USERS_RBAC);
     let (mut e, base) = start(
         &[&p.flag(), "--observation.interval=1s"],
-        &[("CONNECT_REST_URL", &s["STACK_A_URL"]), ("RBAC_CONFIGURATION_FILE", &p.rbac())],
+        &[
+            ("CONNECT_REST_URL", &s["STACK_A_URL"]),
+            ("RBAC_CONFIGURATION_FILE", &p.rbac()),
+        ],
     );
     let http = p.client();
     let act = |user: &'static str, op: &str| {
@@ -375,16 +445,27 @@ async fn users_pause_resume_and_restart_real_connectors_as_the_policy_allows() {
                 .await
                 .unwrap();
             let code = r.status().as_u16();
-            (code, serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap())
+            (
+                code,
+                serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap(),
+            )
         }
     };
     let shows = |state: &'static str| {
         let (http, base) = (http.clone(), base.clone());
         async move {
-            eventually(2 * INTERVAL + Duration::from_secs(3), &format!("the metrics show {state}"), || async {
-                let shown = shown_state(&metrics(&http, &base, "bob").await, name, None);
-                if shown.as_deref() == Some(state) { Ok(()) } else { Err(format!("{shown:?}")) }
-            })
+            eventually(
+                2 * INTERVAL + Duration::from_secs(3),
+                &format!("the metrics show {state}"),
+                || async {
+                    let shown = shown_state(&metrics(&http, &base, "bob").await, name, None);
+                    if shown.as_deref() == Some(state) {
+                        Ok(())
+                    } else {
+                        Err(format!("{shown:?}"))
+                    }
+                },
+            )
             .await
         }
     };
@@ -392,66 +473,147 @@ async fn users_pause_resume_and_restart_real_connectors_as_the_policy_allows() {
 
     let (code, body) = act("alice", "pause").await;
     assert_eq!(code, 202, "{body}");
-    assert_eq!(body["requests"], json!([format!("PUT /connectors/{name}/pause")]));
+    assert_eq!(
+        body["requests"],
+        json!([format!("PUT /connectors/{name}/pause")])
+    );
     connect.wait_for(name, "PAUSED", &["PAUSED"]).await;
     shows("PAUSED").await;
     let line = e.wait_log("access decision");
-    assert_eq!((&line["principal"], &line["decision"], &line["outcome"]), (&json!("alice"), &json!("allowed"), &json!("done")));
+    assert_eq!(
+        (&line["principal"], &line["decision"], &line["outcome"]),
+        (&json!("alice"), &json!("allowed"), &json!("done"))
+    );
 
     // bob may look, not act: 403, and the connector stays PAUSED.
     let (code, body) = act("bob", "resume").await;
     assert_eq!(
         (code, body),
-        (403, json!({"error": "forbidden", "action": "CONNECT_ALTER_STATE",
+        (
+            403,
+            json!({"error": "forbidden", "action": "CONNECT_ALTER_STATE",
                      "resource": format!("connect/default/connector/{name}"), "reason": "no_policy",
-                     "message": format!("no policy allows CONNECT_ALTER_STATE on connect/default/connector/{name} to bob (basic_auth, roles: viewer)")}))
+                     "message": format!("no policy allows CONNECT_ALTER_STATE on connect/default/connector/{name} to bob (basic_auth, roles: viewer)")})
+        )
     );
     let line = e.wait_log("access decision");
-    assert_eq!((&line["principal"], &line["decision"], &line["requests"]), (&json!("bob"), &json!("denied"), &json!("")));
+    assert_eq!(
+        (&line["principal"], &line["decision"], &line["requests"]),
+        (&json!("bob"), &json!("denied"), &json!(""))
+    );
     // Three more observations later, nothing has changed.
-    let observed = |text: &str| sample(text, "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let observed = |text: &str| {
+        sample(
+            text,
+            "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}",
+        )
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+    };
     let then = observed(&metrics(&http, &base, "bob").await);
     eventually(SETTLE, "three more observations", || async {
-        if observed(&metrics(&http, &base, "bob").await) >= then + 3 { Ok(()) } else { Err("waiting".into()) }
+        if observed(&metrics(&http, &base, "bob").await) >= then + 3 {
+            Ok(())
+        } else {
+            Err("waiting".into())
+        }
     })
     .await;
-    assert_eq!(connect.states(name).await.unwrap(), ("PAUSED".to_string(), vec!["PAUSED".to_string()]));
-    assert_eq!(shown_state(&metrics(&http, &base, "bob").await, name, None).as_deref(), Some("PAUSED"));
+    assert_eq!(
+        connect.states(name).await.unwrap(),
+        ("PAUSED".to_string(), vec!["PAUSED".to_string()])
+    );
+    assert_eq!(
+        shown_state(&metrics(&http, &base, "bob").await, name, None).as_deref(),
+        Some("PAUSED")
+    );
 
     let (code, _) = act("alice", "resume").await;
     assert_eq!(code, 202);
     connect.wait_for(name, "RUNNING", &["RUNNING"]).await;
     shows("RUNNING").await;
 
-    // Restart with only_failed restarts only the failed task: two tasks fail 20 s after they
-    // start; task 0 is restarted alone, then only_failed finds task 1 alone FAILED.
-    connect.put(name, mock_sink(2, Some(20_000))).await;
-    connect.wait_for(name, "RUNNING", &["FAILED", "FAILED"]).await;
-    let (code, body) = act("alice", "tasks/0/restart").await;
-    assert_eq!((code, &body["requests"]), (202, &json!([format!("POST /connectors/{name}/tasks/0/restart")])));
-    connect.wait_for(name, "RUNNING", &["RUNNING", "FAILED"]).await;
+    // Restart with only_failed restarts only what failed. The connector's one task fails 20 s
+    // after it starts: only the task is restarted, the RUNNING connector is not.
+    connect.put(name, mock_sink(1, Some(20_000))).await;
+    connect.wait_for(name, "RUNNING", &["FAILED"]).await;
     let (code, body) = act("alice", "restart?include_tasks=true&only_failed=true").await;
     assert_eq!(code, 202, "{body}");
     assert_eq!(
         body["requests"],
-        json!([format!("POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true")])
+        json!([format!(
+            "POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true"
+        )])
     );
     // Connect's own answer: what it restarts is RESTARTING, the rest as it was.
-    let result = &body["result"];
-    assert_eq!(result["connector"]["state"], "RUNNING", "{result}");
-    let tasks: Vec<(u64, &str)> = result["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t["id"].as_u64().unwrap(), t["state"].as_str().unwrap()))
-        .collect();
-    assert_eq!(tasks, [(0, "RUNNING"), (1, "RESTARTING")]);
-    eventually(2 * INTERVAL + Duration::from_secs(3), "the metrics show task 1 RUNNING again", || async {
-        let text = metrics(&http, &base, "bob").await;
-        let shown = (shown_state(&text, name, Some(0)), shown_state(&text, name, Some(1)));
-        if shown == (Some("RUNNING".into()), Some("RUNNING".into())) { Ok(()) } else { Err(format!("{shown:?}")) }
-    })
+    let restarted = |body: &Value| {
+        let result = &body["result"];
+        let mut tasks: Vec<(u64, String)> = result["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_u64().unwrap(),
+                    t["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        tasks.sort();
+        (
+            result["connector"]["state"].as_str().unwrap().to_string(),
+            tasks,
+        )
+    };
+    assert_eq!(
+        restarted(&body),
+        ("RUNNING".to_string(), vec![(0, "RESTARTING".to_string())])
+    );
+    eventually(
+        2 * INTERVAL + Duration::from_secs(3),
+        "the metrics show task 0 RUNNING again",
+        || async {
+            let shown = shown_state(&metrics(&http, &base, "bob").await, name, Some(0));
+            if shown.as_deref() == Some("RUNNING") {
+                Ok(())
+            } else {
+                Err(format!("{shown:?}"))
+            }
+        },
+    )
     .await;
+    // A connector whose two tasks run: nothing is restarted.
+    let verifiable = "e2e-api-verifiable";
+    connect.delete(verifiable).await;
+    connect
+        .put(
+            verifiable,
+            json!({"connector.class": "org.apache.kafka.connect.tools.VerifiableSourceConnector",
+                   "tasks.max": "2", "topic": "stack-verifiable", "throughput": "1"}),
+        )
+        .await;
+    connect
+        .wait_for(verifiable, "RUNNING", &["RUNNING", "RUNNING"])
+        .await;
+    let url = format!(
+        "{base}/api/v1/clusters/default/connectors/{verifiable}/restart?include_tasks=true&only_failed=true"
+    );
+    let r = http
+        .post(url)
+        .basic_auth("alice", Some("alice-secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(
+        restarted(&body),
+        (
+            "RUNNING".to_string(),
+            vec![(0, "RUNNING".to_string()), (1, "RUNNING".to_string())]
+        )
+    );
+    connect.delete(verifiable).await;
     connect.delete(name).await;
     assert_eq!(e.sigterm(), 0);
 }
@@ -481,6 +643,18 @@ async fn auto_restart_heals_on_its_back_off_gives_up_and_leaves_the_rest_alone()
     connect.delete(name).await;
     connect.put(name, mock_sink(1, Some(1_000))).await;
     connect.wait_for(name, "RUNNING", &["FAILED"]).await;
+    connect
+        .wait_for("task-failure-sink", "RUNNING", &["FAILED"])
+        .await;
+    eventually(SETTLE, "connector-failure-sink is FAILED", || async {
+        let (state, _) = connect.states("connector-failure-sink").await?;
+        if state == "FAILED" {
+            Ok(())
+        } else {
+            Err(state)
+        }
+    })
+    .await;
     let p = Protected::new(&["prometheus"], AUTO_RBAC);
     let (mut e, base) = start(
         &[&p.flag(), "--observation.interval=1s"],
@@ -501,19 +675,41 @@ async fn auto_restart_heals_on_its_back_off_gives_up_and_leaves_the_rest_alone()
         assert_eq!(line["principal"], "auto-restart");
         let resource = line["resource"].as_str().unwrap().to_string();
         if resource == format!("connect/default/connector/{name}") {
-            assert_eq!((&line["decision"], &line["outcome"]), (&json!("allowed"), &json!("done")), "{line}");
-            assert_eq!(line["requests"], format!("POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true"));
+            assert_eq!(
+                (&line["decision"], &line["outcome"]),
+                (&json!("allowed"), &json!("done")),
+                "{line}"
+            );
+            assert_eq!(
+                line["requests"],
+                format!("POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true")
+            );
             attempts.push(at(&line));
         } else {
-            assert_eq!((&line["decision"], &line["reason"], &line["requests"]), (&json!("denied"), &json!("no_policy"), &json!("")), "{line}");
+            assert_eq!(
+                (&line["decision"], &line["reason"], &line["requests"]),
+                (&json!("denied"), &json!("no_policy"), &json!("")),
+                "{line}"
+            );
             refused.push(resource);
         }
     }
-    refused.sort();
+    // Each connector the policy does not cover was refused once, the two failing samples among
+    // them.
+    let mut distinct = refused.clone();
+    distinct.sort();
+    distinct.dedup();
     assert_eq!(
-        refused,
-        ["connect/default/connector/connector-failure-sink", "connect/default/connector/task-failure-sink"]
+        distinct.len(),
+        refused.len(),
+        "refused once each: {refused:?}"
     );
+    for sample in ["connector-failure-sink", "task-failure-sink"] {
+        assert!(
+            refused.contains(&format!("connect/default/connector/{sample}")),
+            "{sample} was not refused: {refused:?}"
+        );
+    }
     // After attempt n the next waits n²+n seconds; the observation interval and the task's
     // failing again add at most a few seconds.
     for (n, pair) in attempts.windows(2).enumerate() {
@@ -528,23 +724,124 @@ async fn auto_restart_heals_on_its_back_off_gives_up_and_leaves_the_rest_alone()
     }
     // Given up: no decision at all over the next 20 observations, and the metrics say so.
     let http = p.client();
-    let observed = |text: &str| sample(text, "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let observed = |text: &str| {
+        sample(
+            text,
+            "kconnect_observations_total{connect_cluster=\"default\",result=\"success\"}",
+        )
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+    };
     let then = observed(&metrics(&http, &base, "prometheus").await);
     let text = eventually(SETTLE, "twenty more observations", || async {
         let text = metrics(&http, &base, "prometheus").await;
-        if observed(&text) >= then + 20 { Ok(text) } else { Err("waiting".into()) }
+        if observed(&text) >= then + 20 {
+            Ok(text)
+        } else {
+            Err("waiting".into())
+        }
     })
     .await;
     while let Ok(line) = e.lines.try_recv() {
-        assert!(!line.contains("\"access decision\""), "a decision after giving up: {line}");
+        assert!(
+            !line.contains("\"access decision\""),
+            "a decision after giving up: {line}"
+        );
     }
     let series = format!("connect_cluster=\"default\",connector=\"{name}\"");
-    assert_eq!(sample(&text, &format!("kconnect_auto_restart_attempts_left{{{series}}}")).as_deref(), Some("0"));
-    assert_eq!(sample(&text, &format!("kconnect_auto_restarts_total{{{series},result=\"success\"}}")).as_deref(), Some("3"));
-    assert_eq!(sample(&text, "kconnect_access_decisions_total{action=\"CONNECT_ALTER_STATE\",decision=\"denied\"}").as_deref(), Some("2"));
+    assert_eq!(
+        sample(
+            &text,
+            &format!("kconnect_auto_restart_attempts_left{{{series}}}")
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!("kconnect_auto_restarts_total{{{series},result=\"success\"}}")
+        )
+        .as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "kconnect_access_decisions_total{action=\"CONNECT_ALTER_STATE\",decision=\"denied\"}"
+        ),
+        Some(refused.len().to_string())
+    );
+    // The alert's own expression, run by a real Prometheus scraping the exporter, names it.
+    std::fs::write(p.files.path("prometheus.pass"), "prometheus-secret\n").unwrap();
+    let prom = prometheus(&format!(
+        r#"  - job_name: kconnect-exporter
+    scheme: https
+    tls_config:
+      ca_file: {ca}
+    basic_auth:
+      username: prometheus
+      password_file: {pass}
+    static_configs:
+      - targets: ['{target}']
+"#,
+        ca = p.files.path("ca.pem").display(),
+        pass = p.files.path("prometheus.pass").display(),
+        target = base.trim_start_matches("https://"),
+    ));
+    let expr = alert_expr("KafkaConnectAutoRestartExhausted");
+    eventually(
+        SETTLE,
+        "the alert's expression names the connector",
+        || async {
+            let url = url::Url::parse_with_params(
+                &format!("{}/api/v1/query", prom.base),
+                [("query", expr.as_str())],
+            )
+            .unwrap();
+            let body: Value = serde_json::from_str(
+                &reqwest::get(url)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .text()
+                    .await
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            let named: Vec<&str> = body["data"]["result"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["metric"]["connector"].as_str())
+                .collect();
+            if named == [name] {
+                Ok(())
+            } else {
+                Err(format!("{body}"))
+            }
+        },
+    )
+    .await;
     // The connector the policy does not cover keeps its failed task.
-    assert_eq!(shown_state(&text, "task-failure-sink", Some(0)).as_deref(), Some("FAILED"));
+    assert_eq!(
+        shown_state(&text, "task-failure-sink", Some(0)).as_deref(),
+        Some("FAILED")
+    );
     assert_eq!(shown_state(&text, name, Some(0)).as_deref(), Some("FAILED"));
     connect.delete(name).await;
     assert_eq!(e.sigterm(), 0);
+}
+
+/// The expression of an alert of `alerts/kconnect-alerts.yaml`.
+fn alert_expr(alert: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("alerts/kconnect-alerts.yaml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    for group in docs[0]["groups"].as_vec().unwrap() {
+        for rule in group["rules"].as_vec().unwrap() {
+            if rule["alert"].as_str() == Some(alert) {
+                return rule["expr"].as_str().unwrap().to_string();
+            }
+        }
+    }
+    panic!("no alert {alert}")
 }
