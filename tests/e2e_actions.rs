@@ -536,7 +536,16 @@ async fn users_pause_resume_and_restart_real_connectors_as_the_policy_allows() {
     // Restart with only_failed restarts only what failed. The connector's one task fails 20 s
     // after it starts: only the task is restarted, the RUNNING connector is not.
     connect.put(name, mock_sink(1, Some(20_000))).await;
-    connect.wait_for(name, "RUNNING", &["FAILED"]).await;
+    // Status is eventually consistent between workers, and the restart is planned on the
+    // leader: both workers must see the failure before only_failed can find it.
+    for worker in [&s["STACK_A_WORKER1_URL"], &s["STACK_A_WORKER2_URL"]] {
+        Connect {
+            base: worker.clone(),
+            http: reqwest::Client::new(),
+        }
+        .wait_for(name, "RUNNING", &["FAILED"])
+        .await;
+    }
     let (code, body) = act("alice", "restart?include_tasks=true&only_failed=true").await;
     assert_eq!(code, 202, "{body}");
     assert_eq!(
