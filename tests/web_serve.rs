@@ -440,3 +440,27 @@ fn config_check_shows_the_web_configuration_and_access_control() {
     }
     assert!(!stdout.contains("$2"), "no hash is shown: {stdout}");
 }
+
+#[tokio::test]
+async fn the_rate_limit_refuses_beyond_its_burst_but_never_the_health_probe() {
+    let connect = fixture_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("web.yml");
+    std::fs::write(
+        &web,
+        "rate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    \
+         X-Content-Type-Options: nosniff\n",
+    )
+    .unwrap();
+    let flag = format!("--web.config.file={}", web.display());
+    let mut exporter = Exporter::start(BIN, &[&flag], &[("CONNECT_REST_URL", &connect.uri())]);
+    let base = format!("http://{}", exporter.address());
+    let mut statuses = Vec::new();
+    for path in ["/metrics", "/", "/metrics", "/-/healthy", "/-/ready"] {
+        let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{path}");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429, 200, 429]);
+    assert_eq!(exporter.sigterm(), 0);
+}

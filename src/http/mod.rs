@@ -251,7 +251,17 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::accepts_gzip;
+    use super::{accepts_gzip, without_query};
+
+    #[test]
+    fn the_landing_page_shows_requests_without_their_query() {
+        assert_eq!(
+            without_query("GET /connectors?expand=status&expand=info"),
+            "GET /connectors"
+        );
+        assert_eq!(without_query("GET /proxy/#frag"), "GET /proxy/");
+        assert_eq!(without_query("the observation"), "the observation");
+    }
 
     #[test]
     fn gzip_when_the_client_allows_it() {
