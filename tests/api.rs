@@ -1,22 +1,25 @@
 //! The Connect actions API against the running binary, with Connect on wiremock (or the fault
 //! server): the exact requests sent to Connect, the exact answers (401, 403, 404, 501, 502),
-//! one audit line per decision, no retries, restart mapped by Connect's version, redaction, and
-//! the lists served from the snapshots.
+//! one audit line per decision, no retries, restart mapped by Connect's version, and principals
+//! from client certificates. Reading (lists, inspection) is in `api_read.rs`.
 
 mod common;
 mod tls_support;
-
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use common::api::{Api, changes};
 use common::exporter::Exporter;
 use common::faulty::{Fault, FaultyConnect, Scope};
 use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kconnect-exporter");
+
+async fn start(vars: &[(&str, &str)], flags: &[&str]) -> (Exporter, Api) {
+    common::api::start(BIN, vars, flags).await
+}
 
 const RBAC: &str = r#"
 authorized_roles: ["*"]
@@ -58,74 +61,6 @@ fn basic_users() -> String {
         ));
     }
     s
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(&self, m: &str, path: &str, user: Option<&str>) -> (u16, Value) {
-        let mut r = self
-            .http
-            .request(m.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(u) = user {
-            r = r.basic_auth(u, Some(format!("{u}-pw")));
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn post(&self, path: &str, user: Option<&str>) -> (u16, Value) {
-        self.call("POST", &format!("/api/v1/clusters{path}"), user)
-            .await
-    }
-
-    async fn get(&self, path: &str, user: Option<&str>) -> (u16, Value) {
-        self.call("GET", path, user).await
-    }
-}
-
-async fn start(vars: &[(&str, &str)], flags: &[&str]) -> (Exporter, Api) {
-    start_as(vars, flags, None).await
-}
-
-/// [`start`], asking `/-/ready` as `user` (when the web configuration wants a password).
-async fn start_as(vars: &[(&str, &str)], flags: &[&str], user: Option<&str>) -> (Exporter, Api) {
-    let mut exporter = Exporter::start(BIN, flags, vars);
-    let base = format!("http://{}", exporter.address());
-    let api = Api {
-        http: reqwest::Client::new(),
-        base,
-    };
-    // Ready once every cluster has been observed: the version is then known from GET /.
-    let until = std::time::Instant::now() + common::exporter::DEADLINE;
-    while api.get("/-/ready", user).await.0 != 200 {
-        assert!(std::time::Instant::now() < until, "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (exporter, api)
-}
-
-/// The requests wiremock received other than GETs (observation), as `METHOD path?query`.
-async fn changes(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| match r.url.query() {
-            Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
-            None => format!("{} {}", r.method, r.url.path()),
-        })
-        .collect()
 }
 
 fn connect_404(name: &str) -> ResponseTemplate {
@@ -182,7 +117,8 @@ async fn allowed_users_act_once_and_the_rest_get_exact_refusals_each_audited() {
     let dir = files(&basic_users());
     let rbac = dir.path().join("rbac.yaml").display().to_string();
     let web = format!("--web.config.file={}", dir.path().join("web.yml").display());
-    let (mut exporter, api) = start_as(
+    let (mut exporter, api) = common::api::start_as(
+        BIN,
         &[
             ("CONNECT_REST_URL", &connect.uri()),
             ("RBAC_CONFIGURATION_FILE", &rbac),
@@ -541,88 +477,6 @@ async fn restart_is_one_call_from_kafka_3_and_one_call_per_task_before() {
     assert_eq!(exporter.sigterm(), 0);
 }
 
-#[tokio::test]
-async fn inspect_reads_the_configuration_now_with_secrets_redacted() {
-    let connect = fixture_server().await;
-    let mut config: Value =
-        serde_json::from_str(&fixture("connector-orders-jdbc-source-config.json")).unwrap();
-    config["producer.override.sasl.jaas.config"] = json!(
-        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"connect\" password=\"pl41n-s3cret\";"
-    );
-    config["connection.url"] =
-        json!("jdbc:postgresql://orders-db.internal:5432/shop?user=connect&password=pl41n-s3cret");
-    config["db.api.key"] = json!("pl41n-s3cret");
-    Mock::given(method("GET"))
-        .and(path("/connectors/orders-jdbc-source/config"))
-        .respond_with(json(&config.to_string()))
-        .mount(&connect)
-        .await;
-    let (mut exporter, api) = start(
-        &[
-            ("CONNECT_REST_URL", &connect.uri()),
-            ("ALLOW_CONNECT_INSPECT", "true"),
-            ("KCONNECT_LOG_LEVEL", "debug"),
-        ],
-        &["--observation.interval=1h"],
-    )
-    .await;
-    let before = request_count(&connect).await;
-    let (status, body) = api
-        .get(
-            "/api/v1/clusters/default/connectors/orders-jdbc-source",
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        body,
-        json!({
-            "cluster": "default", "connector": "orders-jdbc-source", "type": "source",
-            "state": "RUNNING", "worker_id": "10.0.1.11:8083", "exception": null,
-            "tasks": [
-                {"id": 0, "state": "RUNNING", "worker_id": "10.0.1.11:8083", "exception": null},
-                {"id": 1, "state": "RUNNING", "worker_id": "10.0.1.12:8083", "exception": null}
-            ],
-            "config": {
-                "name": "orders-jdbc-source",
-                "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-                "tasks.max": "2",
-                "connection.url": "jdbc:postgresql://orders-db.internal:5432/shop?user=connect&password=[redacted]",
-                "connection.user": "connect",
-                "connection.password": "${file:/etc/kafka/secrets.properties:orders.db.password}",
-                "mode": "timestamp+incrementing",
-                "incrementing.column.name": "id",
-                "timestamp.column.name": "updated_at",
-                "table.whitelist": "shop.orders,shop.order_lines",
-                "topic.prefix": "shop.",
-                "producer.override.sasl.jaas.config": "[redacted]",
-                "db.api.key": "[redacted]"
-            }
-        })
-    );
-    // Read at that moment: the status and the configuration.
-    assert_eq!(request_count(&connect).await, before + 2);
-    let line = exporter.wait_log("access decision");
-    assert_eq!(
-        (&line["operation"], &line["outcome"]),
-        (&json!("inspect"), &json!("done"))
-    );
-    assert!(
-        exporter.seen.iter().all(|l| !l.contains("pl41n-s3cret")),
-        "no secret in any log line"
-    );
-
-    // Altering state is another action.
-    let (status, body) = api
-        .post("/default/connectors/orders-jdbc-source/pause", None)
-        .await;
-    assert_eq!(
-        (status, &body["reason"]),
-        (403, &json!("action_not_allowed"))
-    );
-    assert_eq!(exporter.sigterm(), 0);
-}
-
 // The fault server runs on the test's runtime, which must go on while the test waits for the
 // exporter's log lines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -668,123 +522,6 @@ async fn an_action_is_sent_once_whatever_befalls_it() {
             "{fault:?} is not retried"
         );
     }
-    assert_eq!(exporter.sigterm(), 0);
-}
-
-#[tokio::test]
-async fn lists_come_from_the_snapshots_and_never_call_connect() {
-    let connect = fixture_server().await;
-    let refusing = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_string("User cannot access the resource. token=abc123"),
-        )
-        .mount(&refusing)
-        .await;
-    let (mut exporter, api) = start(
-        &[
-            ("CONNECT_RESOURCE_IDS", "US1,EU2"),
-            ("US1_CONNECT_REST_URL", &connect.uri()),
-            ("US1_CONNECT_AUTO_RESTART", "true"),
-            ("EU2_CONNECT_REST_URL", &refusing.uri()),
-            ("EU2_CONNECT_STARTUP_VALIDATION", "false"),
-        ],
-        &["--observation.interval=1h"],
-    )
-    .await;
-    let before = request_count(&connect).await;
-    let (status, body) = api.get("/api/v1/clusters", None).await;
-    assert_eq!(status, 200);
-    let observed_at = body["clusters"][0]["observed_at"].clone();
-    assert_eq!(
-        body,
-        json!({"clusters": [
-            {"id": "US1", "name": "US1", "flavour": "Apache Kafka Connect",
-             "rest_url": format!("{}/", connect.uri()), "auto_restart": true, "observed": true,
-             "up": true, "observed_at": observed_at, "version": "3.9.0", "connectors": 7},
-            {"id": "EU2", "name": "EU2", "flavour": "Apache Kafka Connect",
-             "rest_url": format!("{}/", refusing.uri()), "auto_restart": false, "observed": true,
-             "up": false, "observed_at": body["clusters"][1]["observed_at"], "version": null,
-             "error": {"reason": "auth", "request": "GET /"}}
-        ]})
-    );
-    let (status, body) = api.get("/api/v1/clusters/US1/connectors", None).await;
-    assert_eq!(status, 200);
-    let names: Vec<&str> = body["connectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "audit-log-sink",
-            "clickstream-es-sink",
-            "customers-mongo-source",
-            "inventory-cdc-source",
-            "legacy-ftp-source",
-            "orders-jdbc-source",
-            "payments-s3-sink"
-        ]
-    );
-    assert_eq!(
-        body["connectors"][1],
-        json!({"name": "clickstream-es-sink", "state": "RUNNING", "type": "sink",
-               "class": "com.example.connect.es.EsSinkConnector",
-               "worker_id": "10.0.1.13:8083", "exception": null, "tasks_max": 3,
-               "tasks": [
-                   {"id": 0, "state": "RUNNING", "worker_id": "10.0.1.11:8083", "exception": null},
-                   {"id": 1, "state": "FAILED", "worker_id": "10.0.1.12:8083",
-                    "exception": "org.apache.kafka.connect.errors.ConnectException"},
-                   {"id": 2, "state": "RUNNING", "worker_id": "10.0.1.13:8083", "exception": null}]})
-    );
-    assert_eq!(
-        request_count(&connect).await,
-        before,
-        "no request to Connect"
-    );
-
-    let (status, body) = api.get("/api/v1/clusters/EU2/connectors", None).await;
-    assert_eq!(
-        (status, body),
-        (
-            503,
-            json!({"error": "cluster_down", "message": "the latest observation of cluster EU2 failed (auth on GET /), so the state of its connectors is not known"})
-        )
-    );
-    let (status, body) = api.get("/api/v1/clusters/XX/connectors", None).await;
-    assert_eq!(
-        (status, body),
-        (
-            404,
-            json!({"error": "not_found", "message": "no Connect cluster \"XX\"; the clusters are US1, EU2"})
-        )
-    );
-    let (status, body) = api.get("/api/v2/anything", None).await;
-    assert_eq!(
-        (status, body),
-        (
-            404,
-            json!({"error": "not_found", "message": "no API endpoint /api/v2/anything; see /api/v1/clusters"})
-        )
-    );
-    let (status, body) = api.call("DELETE", "/api/v1/clusters", None).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
-
-    // The landing page says why EU2 is down, without what its server answered.
-    let (status, landing) = api.get("/", None).await;
-    assert_eq!(status, 200);
-    let landing = landing.as_str().unwrap().to_string();
-    assert!(landing.contains("auth on GET /<"), "{landing}");
-    assert!(
-        !landing.contains("abc123") && !landing.contains("cannot access"),
-        "{landing}"
-    );
     assert_eq!(exporter.sigterm(), 0);
 }
 
