@@ -597,3 +597,38 @@ async fn client_certificate_principals_act_under_their_roles() {
     );
     assert_eq!(exporter.sigterm(), 0);
 }
+
+#[tokio::test]
+async fn any_connector_name_reaches_connect_as_one_exact_segment() {
+    let connect = fixture_server().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&connect)
+        .await;
+    let (mut exporter, api) = start(
+        &[
+            ("CONNECT_REST_URL", &connect.uri()),
+            ("ALLOW_CONNECT_ALTER_STATE", "true"),
+        ],
+        &["--observation.interval=1h"],
+    )
+    .await;
+    // The API's path segment is percent-decoded, the name re-encoded whole for Connect.
+    let (status, body) = api
+        .post(
+            "/default/connectors/a%2Fb%20%22c%22%3F%23%25na%C3%AFve/pause",
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let line = exporter.wait_log("access decision");
+    assert_eq!(
+        line["resource"],
+        "connect/default/connector/a/b \"c\"?#%naïve"
+    );
+    assert_eq!(
+        changes(&connect).await,
+        ["PUT /connectors/a%2Fb%20%22c%22%3F%23%25na%C3%AFve/pause"]
+    );
+    assert_eq!(exporter.sigterm(), 0);
+}
