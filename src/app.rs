@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +13,7 @@ use crate::config::{ClusterConfig, Config, ListenAddress, LogFormat};
 use crate::connect::ConnectError;
 use crate::metrics::Exposition;
 use crate::observe::{ClusterHandle, Observer, Source};
+use crate::operate::{Audit, Operator};
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +74,7 @@ pub struct App {
     listener: TcpListener,
     observers: Vec<Observer>,
     handles: Vec<ClusterHandle>,
+    operator: Operator,
 }
 
 impl App {
@@ -124,11 +125,26 @@ impl App {
         if !failures.is_empty() {
             return Err(AppError::Startup(failures));
         }
+        let targets =
+            crate::operate::targets(&config.clusters, &handles).map_err(|(cluster, e)| {
+                AppError::Client {
+                    cluster,
+                    message: e.to_string(),
+                }
+            })?;
+        let security = &config.security;
+        let operator = Operator::new(
+            targets,
+            security.access.clone(),
+            security.authenticates(),
+            Audit::default(),
+        );
         Ok(App {
             config,
             listener,
             observers,
             handles,
+            operator,
         })
     }
 
@@ -150,15 +166,28 @@ impl App {
         for observer in self.observers {
             tracker.spawn(observer.run(cancel.child_token()));
         }
-        tracker.close();
 
+        let restarts = crate::restart::RestartStatus::default();
+        for (id, settings) in &self.config.security.auto_restart {
+            if let Some(restarter) = settings
+                .enabled
+                .then(|| {
+                    crate::restart::AutoRestarter::new(id, *settings, &self.operator, &restarts)
+                })
+                .flatten()
+            {
+                tracker.spawn(restarter.run(cancel.child_token()));
+            }
+        }
+        tracker.close();
         let exposition = Arc::new(
             Exposition::new(
                 self.handles.clone(),
                 self.config.interval,
                 self.config.observation_timeout,
             )
-            .with_options(self.config.metrics.clone()),
+            .with_options(self.config.metrics.clone())
+            .with_operations(self.operator.audit().counts(), restarts),
         );
         let router = crate::http::router(
             exposition,
@@ -166,8 +195,18 @@ impl App {
             &self.config.telemetry_path,
             self.config.max_requests,
         );
+        let security = &self.config.security;
+        let auto_restart = security
+            .auto_restart
+            .iter()
+            .filter(|(_, a)| a.enabled)
+            .map(|(id, _)| id.clone());
+        let router = router.merge(crate::api::router(self.operator.clone(), auto_restart));
+        let router = crate::http::protect(router, security.web.as_ref(), security.access.clone());
+        let tls = security.web.as_ref().and_then(|w| w.tls.clone());
         tracing::info!(
             address = %self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            scheme = if tls.is_some() { "https" } else { "http" },
             telemetry_path = %self.config.telemetry_path,
             "serving metrics"
         );
@@ -177,7 +216,7 @@ impl App {
             tracing::info!("shutting down");
             server_cancel.cancel();
         };
-        let served = crate::http::serve(self.listener, router, stop).await;
+        let served = crate::http::serve(self.listener, router, tls, stop).await;
         cancel.cancel();
         tracker.wait().await;
         served.map_err(AppError::Serve)
@@ -211,7 +250,11 @@ pub fn init_logging(config: &Config) {
     let directives = if config.log_level == tracing::Level::TRACE {
         "trace".to_string()
     } else {
-        format!("warn,kconnect_exporter={level}")
+        // Audit lines are written whatever the level.
+        format!(
+            "warn,kconnect_exporter={level},{}=info",
+            crate::operate::AUDIT_TARGET
+        )
     };
     let filter = tracing_subscriber::EnvFilter::new(directives);
     let builder = tracing_subscriber::fmt()
@@ -230,19 +273,17 @@ pub fn init_logging(config: &Config) {
 /// Proxies are ignored: the exporter is on this machine. Says why when it is not.
 pub async fn healthcheck(config: &Config) -> Result<(), String> {
     let addr = config.listen_address.local();
-    let url = format!("http://{addr}/-/healthy");
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    if crate::http::probe::requires_client_certificate(config) {
+        return crate::http::probe::handshake(config).await;
+    }
+    let (client, url) = crate::http::probe::probe(config)?;
     match client.get(&url).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("{url} answered HTTP {}", r.status().as_u16())),
         Err(e) if e.is_timeout() => Err(format!("{url} did not answer within 3 s")),
-        Err(e) if e.is_connect() => Err(format!(
+        Err(e) if e.is_connect() && !crate::http::probe::is_tls(&e) => Err(format!(
             "nothing answers on {addr}: is the exporter running, with this --web.listen-address?"
         )),
-        Err(e) => Err(format!("{url}: {}", e.without_url())),
+        Err(e) => Err(format!("{url}: {}", crate::http::probe::chain(&e))),
     }
 }

@@ -6,6 +6,7 @@
 //! the command line and maps errors to exit codes.
 
 pub mod access;
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod connect;
@@ -13,6 +14,8 @@ pub mod http;
 pub mod metrics;
 pub mod msk;
 pub mod observe;
+pub mod operate;
+pub mod restart;
 pub mod secret;
 pub mod web;
 mod yaml;

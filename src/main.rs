@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         for w in &config.warnings {
             println!("# warning: {w}");
         }
+        for line in config.security.summary() {
+            println!("# {line}");
+        }
         print!("{}", config.describe());
         return ExitCode::SUCCESS;
     }

@@ -15,6 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use kconnect_exporter::metrics::Exposition;
+use kconnect_exporter::observe::ClusterHandle;
+use kconnect_exporter::operate::DecisionCounts;
+use kconnect_exporter::restart::{Entry, RestartStatus};
+
 use common::*;
 use kconnect_exporter::config::ObservationVersion::V2;
 use kconnect_exporter::metrics::{Format, REVISION};
@@ -97,8 +102,8 @@ async fn exposition_matches_the_golden_files() {
     assert!(us1.is_up() && !eu2.is_up() && cloud.is_up() && msk.is_up());
 
     let all = [us1, eu2, cloud, msk];
-    let text = stable(&exposition(&all, Format::Text));
-    let om = stable(&exposition(&all, Format::OpenMetrics));
+    let text = stable(&with_operations(&all, Format::Text));
+    let om = stable(&with_operations(&all, Format::OpenMetrics));
     assert!(om.ends_with("# EOF\n"));
     check("exposition.prom", &text);
     check("exposition.om.txt", &om);
@@ -169,4 +174,30 @@ async fn observe_topics(c: &kconnect_exporter::config::ClusterConfig) -> Arc<Sna
     let interval = Duration::from_secs(30);
     let (mut obs, _h) = Observer::new(c, source, interval, interval);
     obs.observe_once().await
+}
+
+/// The exposition with auto-restart on for US1, which has restarted clickstream-es-sink once and
+/// is waiting to try again, and no access decision yet.
+fn with_operations(snapshots: &[Arc<Snapshot>], format: Format) -> String {
+    let handles = snapshots
+        .iter()
+        .cloned()
+        .map(ClusterHandle::from_snapshot)
+        .collect();
+    let restarts = RestartStatus::default();
+    restarts.publish(
+        "US1",
+        vec![Entry {
+            connector: "clickstream-es-sink".into(),
+            attempts: 1,
+            attempts_left: 6,
+            next_attempt: Some(UNIX_EPOCH + Duration::from_secs(1_732_440_120)),
+            succeeded: 1,
+            failed: 0,
+        }],
+    );
+    let interval = Duration::from_secs(30);
+    Exposition::new(handles, interval, interval)
+        .with_operations(Arc::new(DecisionCounts::default()), restarts)
+        .encode(format)
 }

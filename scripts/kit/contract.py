@@ -65,6 +65,11 @@ METRICS = {
     "kconnect_exporter_build_info": {"version", "revision"},
     "kconnect_exporter_scrapes_total": set(),
     "kconnect_exporter_scrapes_refused_total": set(),
+    # what the exporter does to Connect: access decisions, auto-restart
+    "kconnect_access_decisions_total": {"action", "decision"},
+    "kconnect_auto_restarts_total": {"connect_cluster", "connector", "result"},
+    "kconnect_auto_restart_attempts_left": {"connect_cluster", "connector"},
+    "kconnect_auto_restart_next_attempt_timestamp_seconds": {"connect_cluster", "connector"},
     "process_cpu_seconds_total": set(),
     "process_resident_memory_bytes": set(),
     "process_virtual_memory_bytes": set(),
@@ -109,6 +114,9 @@ LABEL_VALUES = {
     ("kconnect_observation_error", "reason"): REASONS,
     ("kconnect_connector_info", "type"): {"source", "sink", "unknown"},
     ("kconnect_cluster_info", "observation_version"): {"1", "2"},
+    ("kconnect_access_decisions_total", "action"): {"CONNECT_INSPECT", "CONNECT_ALTER_STATE"},
+    ("kconnect_access_decisions_total", "decision"): {"allowed", "denied"},
+    ("kconnect_auto_restarts_total", "result"): {"success", "failure"},
 }
 
 

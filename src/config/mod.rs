@@ -6,6 +6,7 @@ mod cluster;
 mod file;
 mod filter;
 mod flavour;
+mod security;
 mod sources;
 mod tls;
 
@@ -24,6 +25,10 @@ pub use filter::NameFilter;
 
 use crate::metrics::{MetricsOptions, TaskStates};
 pub use flavour::{Flavour, is_cloud_path};
+pub use security::{
+    AUTO_RESTART_VARS, AutoRestart, DEFAULT_BACKOFF_UNIT, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RESET_AFTER, Security, WEB_CONFIG_VAR,
+};
 pub use sources::{Args, FLAG_VARS, FLAGS, Vars};
 pub use tls::{StoreSummary, StoreType};
 
@@ -100,6 +105,8 @@ pub struct Config {
     /// `CONNECT_RESOURCE_IDS` as given, or empty for the single `default` cluster.
     pub resource_ids: Vec<String>,
     pub clusters: Vec<ClusterConfig>,
+    /// The web configuration, access control and auto-restart.
+    pub security: Security,
     /// Settings that are accepted but probably not what was meant; logged at start.
     pub warnings: Vec<String>,
 }
@@ -170,6 +177,7 @@ impl Config {
             log_format: LogFormat::Text,
             resource_ids: Vec::new(),
             clusters,
+            security: Security::default(),
             warnings: Vec::new(),
         }
     }
@@ -373,8 +381,21 @@ impl Config {
             }
         }
 
+        let cluster_ids = if resource_ids.is_empty() {
+            vec![DEFAULT_ID.to_string()]
+        } else {
+            resource_ids.clone()
+        };
+        let security = security::load(
+            vars,
+            &cluster_ids,
+            !resource_ids.is_empty(),
+            problems,
+            &mut warnings,
+        );
         let known = |key: &str| {
-            FLAG_VARS.contains(&key)
+            security::is_known(key, &resource_ids)
+                || FLAG_VARS.contains(&key)
                 || key == "CONNECT_RESOURCE_IDS"
                 || CLUSTER_VARS.iter().any(|v| {
                     key == *v
@@ -420,6 +441,7 @@ impl Config {
             log_format,
             resource_ids,
             clusters,
+            security,
             warnings,
         })
     }
@@ -490,6 +512,11 @@ impl Config {
                 LogFormat::Json => "json",
             }
         );
+        let _ = writeln!(
+            out,
+            "{WEB_CONFIG_VAR}={}",
+            self.security.web_config_file.as_deref().unwrap_or("")
+        );
         if !self.resource_ids.is_empty() {
             let _ = writeln!(out, "CONNECT_RESOURCE_IDS={}", self.resource_ids.join(","));
         }
@@ -501,6 +528,8 @@ impl Config {
             };
             c.describe(&prefix, &mut out);
         }
+        self.security
+            .describe(!self.resource_ids.is_empty(), &mut out);
         out
     }
 }

@@ -60,6 +60,9 @@ pub struct Args {
     /// text or json [KCONNECT_LOG_FORMAT] (default text)
     #[arg(long = "log.format", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// exporter-toolkit's web configuration file: TLS, client certificates, basic auth, headers [KCONNECT_WEB_CONFIG_FILE]
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<String>,
     /// A TOML or YAML file holding any of these settings and CONNECT_* variables [KCONNECT_CONFIG_FILE]
     #[arg(long = "config.file", value_name = "FILE")]
     pub config_file: Option<String>,
@@ -73,7 +76,7 @@ pub struct Args {
 }
 
 /// The variable behind each flag, with the flag, in the order `--config.check` prints them.
-pub const FLAGS: [(&str, &str); 14] = [
+pub const FLAGS: [(&str, &str); 15] = [
     ("KCONNECT_WEB_LISTEN_ADDRESS", "--web.listen-address"),
     ("KCONNECT_WEB_TELEMETRY_PATH", "--web.telemetry-path"),
     ("KCONNECT_WEB_MAX_REQUESTS", "--web.max-requests"),
@@ -99,11 +102,12 @@ pub const FLAGS: [(&str, &str); 14] = [
     ),
     ("KCONNECT_LOG_LEVEL", "--log.level"),
     ("KCONNECT_LOG_FORMAT", "--log.format"),
+    ("KCONNECT_WEB_CONFIG_FILE", "--web.config.file"),
     ("KCONNECT_CONFIG_FILE", "--config.file"),
 ];
 
 /// The variables behind the flags that take a value from the file too (all but the file's own).
-pub const FLAG_VARS: [&str; 13] = [
+pub const FLAG_VARS: [&str; 14] = [
     "KCONNECT_WEB_LISTEN_ADDRESS",
     "KCONNECT_WEB_TELEMETRY_PATH",
     "KCONNECT_WEB_MAX_REQUESTS",
@@ -117,6 +121,7 @@ pub const FLAG_VARS: [&str; 13] = [
     "KCONNECT_METRICS_CONNECTOR_STATES",
     "KCONNECT_LOG_LEVEL",
     "KCONNECT_LOG_FORMAT",
+    "KCONNECT_WEB_CONFIG_FILE",
 ];
 
 impl Args {
@@ -139,6 +144,7 @@ impl Args {
             "KCONNECT_METRICS_CONNECTOR_STATES" => self.connector_states.as_ref(),
             "KCONNECT_LOG_LEVEL" => self.log_level.as_ref(),
             "KCONNECT_LOG_FORMAT" => self.log_format.as_ref(),
+            "KCONNECT_WEB_CONFIG_FILE" => self.web_config_file.as_ref(),
             "KCONNECT_CONFIG_FILE" => self.config_file.as_ref(),
             _ => None,
         }

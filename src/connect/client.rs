@@ -288,7 +288,24 @@ impl ConnectClient {
         segments: &[&str],
         query: &str,
     ) -> Result<(String, Vec<u8>), ConnectError> {
+        let (request, _, body) = self.send(reqwest::Method::GET, segments, query).await?;
+        Ok((request, body))
+    }
+
+    /// Sends one request without a body, once, and reads the whole answer (up to the cap):
+    /// the request as errors show it, the status and the body of a 2xx; any other status is a
+    /// [`ConnectError`] with Connect's message.
+    pub(super) async fn send(
+        &self,
+        method: reqwest::Method,
+        segments: &[&str],
+        query: &str,
+    ) -> Result<(String, u16, Vec<u8>), ConnectError> {
         let (url, request) = self.url(segments, query)?;
+        let request = match request.strip_prefix("GET ") {
+            Some(target) => format!("{method} {target}"),
+            None => request,
+        };
         if let Some(until) = self.throttled_until() {
             return Err(ConnectError::new(
                 Reason::RateLimited,
@@ -299,7 +316,10 @@ impl ConnectClient {
                 ),
             ));
         }
-        let mut builder = self.http.get(url).header("accept", "application/json");
+        let mut builder = self
+            .http
+            .request(method, url)
+            .header("accept", "application/json");
         if let Some(auth) = &self.basic_auth {
             builder = builder.basic_auth(&auth.user, Some(auth.password.expose()));
         }
@@ -347,7 +367,7 @@ impl ConnectClient {
             };
             return Err(ConnectError::new(reason, request, detail).with_status(status.as_u16()));
         }
-        Ok((request, body))
+        Ok((request, status.as_u16(), body))
     }
 
     /// Remembers the wait a 429 asks for: `Retry-After` (seconds or an HTTP date), else
@@ -430,7 +450,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
 }
 
-fn decode<T: DeserializeOwned>(request: &str, body: &[u8]) -> Result<T, ConnectError> {
+pub(super) fn decode<T: DeserializeOwned>(request: &str, body: &[u8]) -> Result<T, ConnectError> {
     serde_json::from_slice(body).map_err(|e| decode_error(request, e))
 }
 

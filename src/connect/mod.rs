@@ -1,10 +1,13 @@
 //! Kafka Connect's REST API: the client and the response models. Pure I/O against one cluster:
 //! it knows nothing of snapshots, metrics or configuration sources.
 
+mod actions;
 mod client;
 mod error;
 mod model;
+mod redact;
 
+pub use actions::Answer;
 pub use client::{
     BasicAuth, BuildError, ClientSettings, ConnectClient, ExpandForm, Lookup, USER_AGENT,
 };
@@ -14,3 +17,4 @@ pub use model::{
     ConnectorStatus, Expanded, Health, Listing, MSK_STATES, ServerInfo, State, StateEntry, TaskId,
     TaskInfo, TaskState, exception_class,
 };
+pub use redact::{REDACTED, SECRET_WORDS, is_secret_key, redact_config, redact_value};

@@ -1,7 +1,10 @@
 //! The HTTP server (hyper, routes with axum): the telemetry path, `/-/healthy`, `/-/ready` and a
 //! landing page. It reads snapshots through the [`Exposition`] and cluster handles; it never
-//! calls Connect. Binding, accepting and the server's limits are in [`serve`].
+//! calls Connect. Binding, accepting, TLS and the server's limits are in [`serve`]; the web
+//! configuration's authentication, rate limit and headers in [`guard`].
 
+mod guard;
+pub mod probe;
 mod serve;
 
 use std::convert::Infallible;
@@ -17,7 +20,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::Semaphore;
 
-pub use serve::{DRAIN_TIMEOUT, HEADER_READ_TIMEOUT, Peer, WRITE_STALL_TIMEOUT, bind, serve};
+pub use guard::{OPEN_PATH, protect};
+pub use serve::{
+    ClientCertificate, DRAIN_TIMEOUT, HEADER_READ_TIMEOUT, Peer, TLS_HANDSHAKE_TIMEOUT,
+    WRITE_STALL_TIMEOUT, bind, serve,
+};
 
 use crate::metrics::{Exposition, Format, VERSION};
 use crate::observe::ClusterHandle;
@@ -192,7 +199,12 @@ async fn landing(State(s): State<Shared>) -> Html<String> {
             None => ("waiting", "first observation in progress".to_string()),
             Some(snap) => match &snap.outcome {
                 Ok(view) => ("up", format!("{} connectors", view.connectors.len())),
-                Err(e) => ("down", format!("{}: {}", e.reason, e.detail)),
+                // The reason and the request's path only: the detail may quote whatever the
+                // cluster or a proxy answered, and no query string is shown.
+                Err(e) => (
+                    "down",
+                    format!("{} on {}", e.reason, without_query(&e.request)),
+                ),
             },
         };
         let _ = write!(
@@ -217,6 +229,11 @@ async fn landing(State(s): State<Shared>) -> Html<String> {
     ))
 }
 
+/// `GET /connectors?expand=…` → `GET /connectors`.
+fn without_query(request: &str) -> &str {
+    request.split(['?', '#']).next().unwrap_or("")
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -234,7 +251,17 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::accepts_gzip;
+    use super::{accepts_gzip, without_query};
+
+    #[test]
+    fn the_landing_page_shows_requests_without_their_query() {
+        assert_eq!(
+            without_query("GET /connectors?expand=status&expand=info"),
+            "GET /connectors"
+        );
+        assert_eq!(without_query("GET /proxy/#frag"), "GET /proxy/");
+        assert_eq!(without_query("the observation"), "the observation");
+    }
 
     #[test]
     fn gzip_when_the_client_allows_it() {

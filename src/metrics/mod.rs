@@ -5,6 +5,7 @@
 mod cluster;
 mod connectors;
 mod gzip;
+mod operations;
 mod options;
 mod process;
 
@@ -145,6 +146,21 @@ impl Exposition {
     /// The same exposition with `options` for large estates.
     pub fn with_options(mut self, options: MetricsOptions) -> Exposition {
         self.options = options;
+        self
+    }
+
+    /// Shows the access decisions counted in `decisions` and the auto-restart state of
+    /// `restarts` too (they change between observations, so they are encoded on every scrape).
+    pub fn with_operations(
+        mut self,
+        decisions: Arc<crate::operate::DecisionCounts>,
+        restarts: crate::restart::RestartStatus,
+    ) -> Exposition {
+        self.head
+            .register_collector(Box::new(operations::OperationsCollector {
+                decisions,
+                restarts,
+            }));
         self
     }
 

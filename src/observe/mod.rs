@@ -158,6 +158,12 @@ impl ClusterHandle {
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest.borrow().clone()
     }
+
+    /// Waits until a snapshot newer than the last one seen through this handle is published;
+    /// `false` once the observer is gone.
+    pub async fn changed(&mut self) -> bool {
+        self.latest.changed().await.is_ok()
+    }
 }
 
 /// Observes one Connect cluster.

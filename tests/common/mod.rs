@@ -2,6 +2,7 @@
 //! certificates and TLS servers made on the spot.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod expo;
 pub mod exporter;
 pub mod faulty;
