@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ListenAddress, LogFormat};
-use crate::connect::{ConnectClient, ConnectError};
+use crate::connect::ConnectClient;
 use crate::metrics::Exposition;
 use crate::observe::{Apache, ClusterHandle, Observer, Source};
+pub use crate::startup::StartupFailure;
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +23,7 @@ pub enum AppError {
     #[error("cluster {cluster}: {message}")]
     Client { cluster: String, message: String },
     /// Startup validation failed for clusters with `CONNECT_STARTUP_VALIDATION=true`.
-    #[error("{}", startup_message(.0))]
+    #[error("{}", crate::startup::message(.0))]
     Startup(Vec<StartupFailure>),
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -41,30 +42,6 @@ impl AppError {
             _ => 1,
         }
     }
-}
-
-/// A cluster that did not answer `GET /` at start.
-#[derive(Debug)]
-pub struct StartupFailure {
-    pub cluster: String,
-    pub url: String,
-    pub error: ConnectError,
-}
-
-fn startup_message(failures: &[StartupFailure]) -> String {
-    failures
-        .iter()
-        .map(|f| {
-            format!(
-                "cannot reach Kafka Connect cluster {} at {}: {} (set {}CONNECT_STARTUP_VALIDATION=false to start anyway and keep retrying)",
-                f.cluster,
-                f.url,
-                f.error,
-                if f.cluster == crate::config::DEFAULT_ID { String::new() } else { format!("{}_", f.cluster) }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A started exporter: clusters validated, listener bound, nothing observed or served yet.
@@ -101,8 +78,12 @@ impl App {
             clients.push(client);
         }
 
-        let answers =
-            futures_util::future::join_all(clients.iter().map(ConnectClient::server_info)).await;
+        let answers = futures_util::future::join_all(clients.iter().zip(&config.clusters).map(
+            |(client, cluster)| {
+                crate::startup::first_answer(client, cluster, config.observation_timeout)
+            },
+        ))
+        .await;
         let mut failures = Vec::new();
         let mut observers = Vec::new();
         let mut handles = Vec::new();
@@ -120,11 +101,11 @@ impl App {
                     Some(server)
                 }
                 Err(error) if cluster.startup_validation => {
-                    failures.push(StartupFailure {
-                        cluster: cluster.id.clone(),
-                        url: cluster.display_url(),
+                    failures.push(StartupFailure::new(
+                        cluster,
                         error,
-                    });
+                        config.observation_timeout,
+                    ));
                     None
                 }
                 Err(error) => {
@@ -216,7 +197,9 @@ pub fn init_logging(config: &Config) {
     let directives = if config.log_level == tracing::Level::TRACE {
         "trace".to_string()
     } else {
-        format!("warn,kconnect_exporter={level}")
+        // rustls-platform-verifier logs every refused certificate as an error of its own; the
+        // exporter reports the same failure itself, with its cluster and what to check.
+        format!("warn,rustls_platform_verifier=off,kconnect_exporter={level}")
     };
     let filter = tracing_subscriber::EnvFilter::new(directives);
     let builder = tracing_subscriber::fmt()

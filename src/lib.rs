@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod msk;
 pub mod observe;
 pub mod secret;
+pub mod startup;
 pub mod web;
 mod yaml;

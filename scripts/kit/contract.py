@@ -6,7 +6,7 @@ uses must be listed here; scripts/check-kit fails otherwise. Keep this in step w
 """
 
 STATES = {"UNASSIGNED", "RUNNING", "PAUSED", "FAILED", "RESTARTING", "STOPPED"}
-REASONS = {"timeout", "connect", "tls", "auth", "not_found", "rebalance", "server_error",
+REASONS = {"timeout", "connect", "tls", "auth", "not_found", "starting", "rebalance", "server_error",
            "rate_limited", "unexpected_status", "decode", "too_large", "deadline"}
 
 # metric name -> the labels the exporter gives it

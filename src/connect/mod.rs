@@ -8,7 +8,7 @@ mod model;
 pub use client::{
     BasicAuth, BuildError, ClientSettings, ConnectClient, ExpandForm, Lookup, USER_AGENT,
 };
-pub use error::{ConnectError, Reason, classify_status};
+pub use error::{ConnectError, Reason, classify_status, is_plain_http_refused, is_starting_worker};
 pub use model::{
     ConnectorConfig, ConnectorInfo, ConnectorStatus, Expanded, Listing, ServerInfo, State,
     StateEntry, TaskId, TaskInfo, TaskState, exception_class,
