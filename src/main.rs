@@ -2,22 +2,50 @@
 //! SIGTERM or SIGINT, and turn the outcome into an exit status (2: bad configuration,
 //! 1: could not start or failed, 0: stopped cleanly).
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use kconnect_exporter::app::{self, App};
-use kconnect_exporter::config::{Args, Config};
+use kconnect_exporter::config::{
+    Args, Config, LogFormat, requested_log_format, requested_log_format_raw,
+};
 
 fn main() -> ExitCode {
-    let args = match Args::parse_from_os(std::env::args_os()) {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Only to tell the log format of messages before the configuration is valid.
+    let env: HashMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let args = match Args::parse_from_os(argv.clone()) {
         Ok(args) => args,
+        Err(e) if e.use_stderr() && requested_log_format_raw(&argv, &env) == LogFormat::Json => {
+            // clap's error and its tips, without the usage lines.
+            let text = e.render().to_string();
+            let said: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+                .map(|l| l.trim_start_matches("error: "))
+                .collect();
+            json_errors([format!("{} (see --help)", said.join("; "))]);
+            return ExitCode::from(2);
+        }
         // clap prints usage errors itself and exits 2 (0 for --help and --version).
         Err(e) => e.exit(),
     };
     let config = match Config::load(&args, std::env::vars_os()) {
         Ok(c) => c,
         Err(e) => {
-            eprint!("kconnect-exporter: {e}");
+            match requested_log_format(&args, &env) {
+                LogFormat::Json => json_errors(
+                    e.problems
+                        .iter()
+                        .map(|p| format!("invalid configuration: {p}")),
+                ),
+                LogFormat::Text => eprint!("kconnect-exporter: {e}"),
+            }
             return ExitCode::from(2);
         }
     };
@@ -38,6 +66,10 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(r) => r,
+        Err(e) if config.log_format == LogFormat::Json => {
+            json_errors([format!("cannot start the async runtime: {e}")]);
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("kconnect-exporter: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
@@ -46,6 +78,10 @@ fn main() -> ExitCode {
     if args.healthcheck {
         return match runtime.block_on(app::healthcheck(&config)) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(why) if config.log_format == LogFormat::Json => {
+                json_errors([format!("--healthcheck: unhealthy: {why}")]);
+                ExitCode::FAILURE
+            }
             Err(why) => {
                 eprintln!("kconnect-exporter --healthcheck: unhealthy: {why}");
                 ExitCode::FAILURE
@@ -69,6 +105,18 @@ fn main() -> ExitCode {
             tracing::error!("{e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Errors before logging is set up, as JSON log lines of the same shape as the exporter's logs.
+fn json_errors(lines: impl IntoIterator<Item = String>) {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_writer(std::io::stderr)
+        .try_init();
+    for line in lines {
+        tracing::error!(target: "kconnect_exporter", "{line}");
     }
 }
 

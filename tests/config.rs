@@ -270,7 +270,7 @@ fn unknown_file_keys_and_bad_files_are_reported() {
     assert_eq!(
         problems,
         [format!(
-            "{}:1: CONNECT_RESTURL is not a setting of this exporter",
+            "{}:1: CONNECT_RESTURL is not a setting of this exporter; did you mean CONNECT_REST_URL?",
             file.display()
         )]
     );
