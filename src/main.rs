@@ -94,8 +94,9 @@ fn main() -> ExitCode {
         tracing::warn!("{w}");
     }
     let result = runtime.block_on(async {
+        let shutdown = shutdown_signal();
         let app = App::start(config).await?;
-        app.run(shutdown_signal()).await
+        app.run(shutdown).await
     });
     // Connections still open after the drain are dropped with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -121,34 +122,62 @@ fn json_errors(lines: impl IntoIterator<Item = String>) {
 }
 
 /// Completes on the first SIGTERM or SIGINT; a second one ends the process at once, without
-/// waiting for the drain.
-async fn shutdown_signal() {
-    signal().await;
-    tokio::spawn(async {
-        signal().await;
-        tracing::warn!("a second signal: exiting now");
-        std::process::exit(1);
-    });
+/// waiting for the drain. The handlers are installed when this is called, not when the future is
+/// first polled: a signal that comes as soon as the exporter says it serves must not find the
+/// default action (which ends the process without a drain) still in place.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut signals = Signals::install();
+    async move {
+        signals.next().await;
+        tokio::spawn(async move {
+            signals.next().await;
+            tracing::warn!("a second signal: exiting now");
+            std::process::exit(1);
+        });
+    }
 }
 
-async fn signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and SIGINT, listened to from the moment this is made.
+struct Signals {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.term) => {}
+                _ = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
