@@ -10,10 +10,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{ClusterConfig, Config, ListenAddress, LogFormat};
-use crate::connect::ConnectError;
 use crate::metrics::Exposition;
 use crate::observe::{ClusterHandle, Observer, Source};
 use crate::operate::{Audit, Operator};
+pub use crate::startup::StartupFailure;
 
 /// Why the exporter could not start or stopped; each maps to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum AppError {
     #[error("cluster {cluster}: {message}")]
     Client { cluster: String, message: String },
     /// Startup validation failed for clusters with `CONNECT_STARTUP_VALIDATION=true`.
-    #[error("{}", startup_message(.0))]
+    #[error("{}", crate::startup::message(.0))]
     Startup(Vec<StartupFailure>),
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -41,30 +41,6 @@ impl AppError {
             _ => 1,
         }
     }
-}
-
-/// A cluster that did not answer `GET /` at start.
-#[derive(Debug)]
-pub struct StartupFailure {
-    pub cluster: String,
-    pub url: String,
-    pub error: ConnectError,
-}
-
-fn startup_message(failures: &[StartupFailure]) -> String {
-    failures
-        .iter()
-        .map(|f| {
-            format!(
-                "cannot reach Kafka Connect cluster {} at {}: {} (set {}CONNECT_STARTUP_VALIDATION=false to start anyway and keep retrying)",
-                f.cluster,
-                f.url,
-                f.error,
-                if f.cluster == crate::config::DEFAULT_ID { String::new() } else { format!("{}_", f.cluster) }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A started exporter: clusters validated, listener bound, nothing observed or served yet.
@@ -90,8 +66,12 @@ impl App {
         for cluster in &config.clusters {
             sources.push(source(cluster, &config).await?);
         }
-        let answers =
-            futures_util::future::join_all(sources.iter_mut().map(Source::validate)).await;
+        let answers = futures_util::future::join_all(sources.iter_mut().zip(&config.clusters).map(
+            |(source, cluster)| {
+                crate::startup::first_answer(source, cluster, config.observation_timeout)
+            },
+        ))
+        .await;
         let mut failures = Vec::new();
         let mut observers = Vec::new();
         let mut handles = Vec::new();
@@ -101,14 +81,17 @@ impl App {
                     cluster = %cluster.id,
                     url = %cluster.display_url(),
                     flavour = cluster.flavour.as_str(),
+                    version = found.version.as_deref().unwrap_or(""),
+                    kafka_cluster_id = found.kafka_cluster_id.as_deref().unwrap_or(""),
+                    connectors = found.connectors.map(|n| n.to_string()).unwrap_or_default(),
                     observation_version = cluster.observation_version.as_str(),
-                    "observing Kafka Connect: {found}"
+                    "observing Kafka Connect"
                 ),
-                Err(error) if cluster.startup_validation => failures.push(StartupFailure {
-                    cluster: cluster.id.clone(),
-                    url: cluster.display_url(),
+                Err(error) if cluster.startup_validation => failures.push(StartupFailure::new(
+                    cluster,
                     error,
-                }),
+                    config.observation_timeout,
+                )),
                 Err(error) => tracing::warn!(
                     cluster = %cluster.id,
                     url = %cluster.display_url(),
@@ -250,9 +233,11 @@ pub fn init_logging(config: &Config) {
     let directives = if config.log_level == tracing::Level::TRACE {
         "trace".to_string()
     } else {
-        // Audit lines are written whatever the level.
+        // Audit lines are written whatever the level. rustls-platform-verifier logs every
+        // refused certificate as an error of its own; the exporter reports the same failure
+        // itself, with its cluster and what to check.
         format!(
-            "warn,kconnect_exporter={level},{}=info",
+            "warn,rustls_platform_verifier=off,kconnect_exporter={level},{}=info",
             crate::operate::AUDIT_TARGET
         )
     };

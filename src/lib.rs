@@ -17,5 +17,6 @@ pub mod observe;
 pub mod operate;
 pub mod restart;
 pub mod secret;
+pub mod startup;
 pub mod web;
 mod yaml;

@@ -270,7 +270,7 @@ fn unknown_file_keys_and_bad_files_are_reported() {
     assert_eq!(
         problems,
         [format!(
-            "{}:1: CONNECT_RESTURL is not a setting of this exporter",
+            "{}:1: CONNECT_RESTURL is not a setting of this exporter; did you mean CONNECT_REST_URL?",
             file.display()
         )]
     );
@@ -417,7 +417,7 @@ fn bad_stores_get_clear_errors() {
     assert_eq!(
         problems,
         [format!(
-            "CONNECT_SSL_KEYSTORE_LOCATION: {p12} cannot be opened as PKCS12: wrong password, or not a PKCS12 file"
+            "CONNECT_SSL_KEYSTORE_LOCATION: {p12} is a PKCS12 store, and the password in CONNECT_SSL_KEYSTORE_PASSWORD does not open it"
         )]
     );
     let ca = p("ca.pem");
@@ -428,6 +428,80 @@ fn bad_stores_get_clear_errors() {
             "CONNECT_SSL_KEYSTORE_LOCATION: {ca} holds no private key"
         )]
     );
+}
+
+#[test]
+fn each_store_problem_names_its_cause() {
+    let s = stores();
+    let p = |f: &str| s.dir.path().join(f).to_str().unwrap().to_string();
+    let write = |f: &str, data: &[u8]| {
+        std::fs::write(s.dir.path().join(f), data).unwrap();
+        p(f)
+    };
+    let text = write("notes.txt", b"trust the CA of connect-eu2\n");
+    let der = write("ca.der", &pem::parse(&s.ca_pem).unwrap().into_contents());
+    let empty = write("empty.p12", b"");
+    let (ca, p12) = (p("ca.pem"), p("truststore.p12"));
+    let cases: Vec<(Vec<(&str, &str)>, String)> = vec![
+        (
+            vec![("CONNECT_SSL_TRUSTSTORE_LOCATION", text.as_str())],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {text} is neither PEM text (no -----BEGIN line) nor a PKCS12 store"
+            ),
+        ),
+        (
+            vec![("CONNECT_SSL_TRUSTSTORE_LOCATION", der.as_str())],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {der} is neither PEM text (no -----BEGIN line) nor a PKCS12 store; \
+                 it is one certificate in DER form: convert it to PEM with `openssl x509 -inform DER -in {der} -out {der}.pem`"
+            ),
+        ),
+        (
+            vec![
+                ("CONNECT_SSL_TRUSTSTORE_LOCATION", der.as_str()),
+                ("CONNECT_SSL_TRUSTSTORE_TYPE", "PEM"),
+            ],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {der} is not PEM text (no -----BEGIN line), though CONNECT_SSL_TRUSTSTORE_TYPE says PEM; \
+                 it is one certificate in DER form: convert it to PEM with `openssl x509 -inform DER -in {der} -out {der}.pem`"
+            ),
+        ),
+        (
+            vec![("CONNECT_SSL_TRUSTSTORE_LOCATION", empty.as_str())],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {empty} is empty; point the variable at the store's file"
+            ),
+        ),
+        (
+            vec![
+                ("CONNECT_SSL_TRUSTSTORE_LOCATION", ca.as_str()),
+                ("CONNECT_SSL_TRUSTSTORE_TYPE", "PKCS12"),
+            ],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {ca} holds PEM text, but CONNECT_SSL_TRUSTSTORE_TYPE says PKCS12; set it to PEM, or leave it unset"
+            ),
+        ),
+        (
+            vec![("CONNECT_SSL_TRUSTSTORE_LOCATION", p12.as_str())],
+            format!(
+                "CONNECT_SSL_TRUSTSTORE_LOCATION: {p12} is a PKCS12 store protected by a password; set CONNECT_SSL_TRUSTSTORE_PASSWORD"
+            ),
+        ),
+        (
+            vec![
+                ("CONNECT_RESOURCE_IDS", "EU2"),
+                ("EU2_CONNECT_REST_URL", "https://connect-eu2:8443"),
+                ("EU2_CONNECT_SSL_TRUSTSTORE_LOCATION", p12.as_str()),
+                ("EU2_CONNECT_SSL_TRUSTSTORE_PASSWORD", "changeme"),
+            ],
+            format!(
+                "EU2_CONNECT_SSL_TRUSTSTORE_LOCATION: {p12} is a PKCS12 store, and the password in EU2_CONNECT_SSL_TRUSTSTORE_PASSWORD does not open it"
+            ),
+        ),
+    ];
+    for (vars, expected) in cases {
+        assert_eq!(load(&[], &vars).unwrap_err(), [expected], "{vars:?}");
+    }
 }
 
 #[test]

@@ -140,7 +140,7 @@ fn the_config_file_takes_every_variable_of_access_control_and_auto_restart() {
     assert_eq!(
         problems,
         [format!(
-            "{shown}:8: US2_CONNECT_AUTO_RESTART is not a setting of this exporter"
+            "{shown}:8: US2_CONNECT_AUTO_RESTART is not a setting of this exporter; did you mean US1_CONNECT_AUTO_RESTART?"
         )]
     );
     std::fs::write(

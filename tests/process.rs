@@ -120,7 +120,7 @@ async fn startup_validation_on_exits_1_naming_cluster_url_and_reason() {
     let all = [exporter.seen.clone(), drained].concat().join("\n");
     assert!(
         all.contains(&format!(
-            "cannot reach Kafka Connect cluster default at http://127.0.0.1:{port}/: connect on GET /: cannot connect"
+            "Kafka Connect cluster default at http://127.0.0.1:{port}/: connect on GET /: cannot connect"
         )),
         "{all}"
     );

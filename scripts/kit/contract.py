@@ -14,7 +14,7 @@ CONNECTOR_STATES = APACHE_STATES | CONFLUENT_CLOUD_STATES | MSK_STATES
 # with the CloudWatch option, are RUNNING and FAILED).
 TASK_STATES = APACHE_STATES
 FLAVOURS = {"apache", "confluent_cloud", "msk"}
-REASONS = {"timeout", "connect", "tls", "auth", "not_found", "rebalance", "server_error",
+REASONS = {"timeout", "connect", "tls", "auth", "not_found", "starting", "rebalance", "server_error",
            "rate_limited", "unexpected_status", "decode", "too_large", "deadline"}
 
 # metric name -> the labels the exporter gives it

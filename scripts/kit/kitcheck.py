@@ -627,7 +627,7 @@ def cmd_dockerfile(r, _args):
         if not dockerignore_excludes(patterns, src):
             problems.append(f".dockerignore does not exclude {src}")
     # cargo refuses a manifest whose declared targets are missing: keep all of them in the context.
-    needed = ["Cargo.toml", "Cargo.lock", "src/main.rs", "scripts/build-release"]
+    needed = ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "scripts/build-release"]
     manifest = (ROOT / "Cargo.toml").read_text() if (ROOT / "Cargo.toml").exists() else ""
     needed += re.findall(r'^path\s*=\s*"([^"]+)"', manifest, re.M)
     for section, folder in (("bench", "benches"), ("example", "examples"), ("test", "tests")):

@@ -335,7 +335,12 @@ pub fn parse_cluster(
 
     let (trusted_certs, truststore) = match store_settings(vars, prefix, "TRUSTSTORE", problems) {
         Some((location, kind, password)) => {
-            match tls::load_truststore(&location, kind, password.as_ref()) {
+            match tls::load_truststore(
+                &location,
+                kind,
+                password.as_ref(),
+                &var("CONNECT_SSL_TRUSTSTORE"),
+            ) {
                 Ok((certs, kind)) => (certs, Some(StoreSummary { location, kind })),
                 Err(e) => {
                     problems.push(vars.source_of(&var("CONNECT_SSL_TRUSTSTORE_LOCATION")), e);
@@ -347,7 +352,12 @@ pub fn parse_cluster(
     };
     let (identity_pem, keystore) = match store_settings(vars, prefix, "KEYSTORE", problems) {
         Some((location, kind, password)) => {
-            match tls::load_keystore(&location, kind, password.as_ref()) {
+            match tls::load_keystore(
+                &location,
+                kind,
+                password.as_ref(),
+                &var("CONNECT_SSL_KEYSTORE"),
+            ) {
                 Ok((pem, kind)) => (Some(pem), Some(StoreSummary { location, kind })),
                 Err(e) => {
                     problems.push(vars.source_of(&var("CONNECT_SSL_KEYSTORE_LOCATION")), e);

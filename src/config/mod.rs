@@ -3,12 +3,14 @@
 //! at once. Reads files (the config file, TLS stores) but starts nothing.
 
 mod cluster;
+mod early;
 mod file;
 mod filter;
 mod flavour;
 mod security;
 mod sources;
 mod tls;
+mod unknown;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -24,6 +26,7 @@ pub use cluster::{
 pub use filter::NameFilter;
 
 use crate::metrics::{MetricsOptions, TaskStates};
+pub use early::{requested_log_format, requested_log_format_raw};
 pub use flavour::{Flavour, is_cloud_path};
 pub use security::{
     AUTO_RESTART_VARS, AutoRestart, DEFAULT_BACKOFF_UNIT, DEFAULT_MAX_ATTEMPTS,
@@ -228,11 +231,26 @@ impl Config {
         };
         let vars = Vars::new(args.clone(), env, file, file_path);
         let config = Self::from_vars(&vars, &mut problems);
+        // The ids as far as they parse; their problems are reported by from_vars.
+        let ids = parse_resource_ids(vars.get("CONNECT_RESOURCE_IDS"), &mut Problems::default());
+        let unknown = unknown::check(vars.env_names(), &ids);
         match config {
-            Some(c) if problems.is_empty() => Ok(c),
-            _ => Err(ConfigError {
-                problems: problems.0,
-            }),
+            Some(mut c) if problems.is_empty() => {
+                // First: a misspelt variable explains what the others may look like.
+                let mut warnings: Vec<String> = unknown.iter().map(|f| f.sentence()).collect();
+                warnings.append(&mut c.warnings);
+                c.warnings = warnings;
+                Ok(c)
+            }
+            _ => {
+                // A misspelling is often why a value is missing: said among the problems.
+                for f in unknown.iter().filter(|f| f.likely_mistake) {
+                    problems.push(&f.name, &f.what);
+                }
+                Err(ConfigError {
+                    problems: problems.0,
+                })
+            }
         }
     }
 
@@ -407,7 +425,13 @@ impl Config {
                 })
         };
         for (place, key) in vars.unknown_file_keys(&known) {
-            problems.push(place, format!("{key} is not a setting of this exporter"));
+            let hint = unknown::suggestion(&key, &resource_ids)
+                .map(|n| format!("; did you mean {n}?"))
+                .unwrap_or_default();
+            problems.push(
+                place,
+                format!("{key} is not a setting of this exporter{hint}"),
+            );
         }
         for c in &clusters {
             let prefix = if resource_ids.is_empty() {

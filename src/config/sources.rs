@@ -230,6 +230,11 @@ impl Vars {
         }
     }
 
+    /// Every variable set in the environment (valid UTF-8), for spotting misspelt ones.
+    pub fn env_names(&self) -> impl Iterator<Item = &str> {
+        self.env.keys().map(String::as_str)
+    }
+
     /// Every variable set in the environment or the file, for spotting misspelt ones.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.env

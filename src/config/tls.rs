@@ -53,13 +53,15 @@ pub struct StoreSummary {
     pub kind: StoreType,
 }
 
-/// The trusted certificates of a truststore, as DER.
+/// The trusted certificates of a truststore, as DER. `vars` is the stem of the store's variables
+/// (`EU2_CONNECT_SSL_TRUSTSTORE`), for messages that name its `_PASSWORD` and `_TYPE`.
 pub fn load_truststore(
     location: &str,
     declared: Option<StoreType>,
     password: Option<&Secret>,
+    vars: &str,
 ) -> Result<(Vec<Vec<u8>>, StoreType), String> {
-    let (data, kind) = read_store(location, declared)?;
+    let (data, kind) = read_store(location, declared, vars)?;
     let certs = match kind {
         StoreType::Pem => pem::parse_many(&data)
             .map_err(|e| format!("{location} is not valid PEM: {e}"))?
@@ -68,7 +70,7 @@ pub fn load_truststore(
             .map(|p| p.into_contents())
             .collect::<Vec<_>>(),
         StoreType::Pkcs12 => {
-            let store = open_pkcs12(location, &data, password)?;
+            let store = open_pkcs12(location, &data, password, vars)?;
             let mut certs = Vec::new();
             for (_, entry) in store.entries() {
                 match entry {
@@ -90,12 +92,14 @@ pub fn load_truststore(
 }
 
 /// The client key and certificate chain of a keystore, as one PEM text for the HTTP client.
+/// `vars` as for [`load_truststore`] (`EU2_CONNECT_SSL_KEYSTORE`).
 pub fn load_keystore(
     location: &str,
     declared: Option<StoreType>,
     password: Option<&Secret>,
+    vars: &str,
 ) -> Result<(Secret, StoreType), String> {
-    let (data, kind) = read_store(location, declared)?;
+    let (data, kind) = read_store(location, declared, vars)?;
     let pem_text = match kind {
         StoreType::Pem => {
             let blocks =
@@ -115,7 +119,7 @@ pub fn load_keystore(
             pem::encode_many(&blocks)
         }
         StoreType::Pkcs12 => {
-            let store = open_pkcs12(location, &data, password)?;
+            let store = open_pkcs12(location, &data, password, vars)?;
             let (_, chain) = store
                 .private_key_chain()
                 .ok_or_else(|| format!("{location} holds no private key with its certificate"))?;
@@ -136,11 +140,21 @@ pub fn load_keystore(
     Ok((Secret::new(pem_text), kind))
 }
 
-fn read_store(location: &str, declared: Option<StoreType>) -> Result<(Vec<u8>, StoreType), String> {
+fn read_store(
+    location: &str,
+    declared: Option<StoreType>,
+    vars: &str,
+) -> Result<(Vec<u8>, StoreType), String> {
     let data =
         std::fs::read(Path::new(location)).map_err(|e| format!("cannot read {location}: {e}"))?;
-    let kind = declared.unwrap_or_else(|| StoreType::sniff(&data));
-    if kind == StoreType::Jks || StoreType::sniff(&data) == StoreType::Jks {
+    if data.is_empty() {
+        return Err(format!(
+            "{location} is empty; point the variable at the store's file"
+        ));
+    }
+    let sniffed = StoreType::sniff(&data);
+    let kind = declared.unwrap_or(sniffed);
+    if kind == StoreType::Jks || sniffed == StoreType::Jks {
         let p12 = match location.rsplit_once('.') {
             Some((stem, _)) => format!("{stem}.p12"),
             None => format!("{location}.p12"),
@@ -151,17 +165,54 @@ fn read_store(location: &str, declared: Option<StoreType>) -> Result<(Vec<u8>, S
              -deststoretype PKCS12` and point the variable at {p12} with its _TYPE set to PKCS12"
         ));
     }
-    Ok((data, kind))
+    match (kind, sniffed) {
+        (StoreType::Pkcs12, StoreType::Pem) => Err(format!(
+            "{location} holds PEM text, but {vars}_TYPE says PKCS12; set it to PEM, or leave it unset"
+        )),
+        (StoreType::Pem, _) if sniffed != StoreType::Pem => Err(format!(
+            "{location} is not PEM text (no -----BEGIN line), though {vars}_TYPE says PEM{}",
+            der_hint(location, &data)
+        )),
+        _ => Ok((data, kind)),
+    }
+}
+
+/// For a store file that is one DER certificate, how to make it PEM.
+fn der_hint(location: &str, data: &[u8]) -> String {
+    if x509_parser::parse_x509_certificate(data).is_ok() {
+        format!(
+            "; it is one certificate in DER form: convert it to PEM with \
+             `openssl x509 -inform DER -in {location} -out {location}.pem`"
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn open_pkcs12(
     location: &str,
     data: &[u8],
     password: Option<&Secret>,
+    vars: &str,
 ) -> Result<p12_keystore::KeyStore, String> {
-    let password = password.map(Secret::expose).unwrap_or("");
-    p12_keystore::KeyStore::from_pkcs12(data, password, p12_keystore::Pkcs12ImportPolicy::Relaxed)
-        .map_err(|_| {
-            format!("{location} cannot be opened as PKCS12: wrong password, or not a PKCS12 file")
+    let given = password.map(Secret::expose).unwrap_or("");
+    p12_keystore::KeyStore::from_pkcs12(data, given, p12_keystore::Pkcs12ImportPolicy::Relaxed)
+        .map_err(|e| match e {
+            // The MAC over the whole store is checked with the password first: it fails for a
+            // wrong password, and only for that once the file parsed as PKCS12.
+            p12_keystore::error::Error::MacError(_) if given.is_empty() => {
+                format!("{location} is a PKCS12 store protected by a password; set {vars}_PASSWORD")
+            }
+            p12_keystore::error::Error::MacError(_) => format!(
+                "{location} is a PKCS12 store, and the password in {vars}_PASSWORD does not open it"
+            ),
+            p12_keystore::error::Error::DerError(_)
+            | p12_keystore::error::Error::InvalidVersion => {
+                format!(
+                    "{location} is neither PEM text (no -----BEGIN line) nor a PKCS12 store{}",
+                    der_hint(location, data)
+                )
+            }
+            other => format!("{location} is a PKCS12 store this exporter cannot read: {other}"),
         })
 }

@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
 
-use super::error::{ConnectError, Reason, classify_status};
+use super::error::{
+    ConnectError, Reason, classify_status, is_plain_http_refused, is_starting_worker,
+};
 use super::model::{
     ActiveTopics, ConnectorInfo, ConnectorStatus, EachEntry, Expanded, Health, Listing, ServerInfo,
     TaskInfo,
@@ -23,6 +25,9 @@ use crate::secret::Secret;
 
 /// The `User-Agent` every request carries, so Connect's access log shows who is calling.
 pub const USER_AGENT: &str = concat!("kconnect-exporter/", env!("CARGO_PKG_VERSION"));
+
+/// What a plain-HTTP request to a TLS port gets, whoever says so.
+const PLAIN_HTTP_ON_TLS: &str = "the server speaks HTTPS on this port, and the URL says http://";
 
 /// The longest `Retry-After` honoured; a larger value is taken as this (a misconfigured proxy
 /// must not silence a cluster for days).
@@ -324,11 +329,17 @@ impl ConnectClient {
             builder = builder.basic_auth(&auth.user, Some(auth.password.expose()));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let plain_http = self.base.scheme() == "http";
         let mut response = builder
             .send()
             .await
-            .map_err(|e| transport_error(&request, &e))?;
+            .map_err(|e| transport_error(&request, &e, plain_http))?;
         let status = response.status();
+        let server = response
+            .headers()
+            .get("server")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         if status.as_u16() == 429 {
             self.hold_off(response.headers());
         }
@@ -346,7 +357,7 @@ impl ConnectClient {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| transport_error(&request, &e))?
+            .map_err(|e| transport_error(&request, &e, plain_http))?
         {
             if body.len() + chunk.len() > self.max_response_bytes {
                 return Err(self.too_large(&request, status.as_u16()));
@@ -355,6 +366,18 @@ impl ConnectClient {
         }
         if !status.is_success() {
             let message = error_message(&body);
+            if is_starting_worker(status.as_u16(), server.as_deref(), &body) {
+                let detail = format!(
+                    "HTTP {} from the worker's web server, not from Connect's REST API: the worker is still starting",
+                    status.as_u16()
+                );
+                return Err(ConnectError::new(Reason::Starting, request, detail)
+                    .with_status(status.as_u16()));
+            }
+            if plain_http && is_plain_http_refused(status.as_u16(), &message) {
+                return Err(ConnectError::new(Reason::Tls, request, PLAIN_HTTP_ON_TLS)
+                    .with_status(status.as_u16()));
+            }
             let reason = classify_status(status.as_u16(), &message);
             let code = format!("HTTP {}", status.as_u16());
             // Jetty's own pages already say `HTTP 404 Not Found`.
@@ -500,7 +523,10 @@ fn error_message(body: &[u8]) -> String {
     short
 }
 
-fn transport_error(request: &str, e: &reqwest::Error) -> ConnectError {
+fn transport_error(request: &str, e: &reqwest::Error, plain_http: bool) -> ConnectError {
+    if plain_http && answered_not_http(e) {
+        return ConnectError::new(Reason::Tls, request, PLAIN_HTTP_ON_TLS);
+    }
     let reason = if e.is_timeout() {
         Reason::Timeout
     } else if is_tls(e) {
@@ -509,6 +535,19 @@ fn transport_error(request: &str, e: &reqwest::Error) -> ConnectError {
         Reason::Connect
     };
     ConnectError::new(reason, request, chain(e))
+}
+
+/// Whether the answer did not start as HTTP does (`HTTP/1.1 …`): what a TLS server sends back
+/// to a plain-HTTP request (a TLS alert record) reads as an invalid HTTP version.
+fn answered_not_http(e: &(dyn StdError + 'static)) -> bool {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            return h.is_parse() && h.to_string().contains("HTTP version");
+        }
+        current = err.source();
+    }
+    false
 }
 
 fn is_tls(e: &(dyn StdError + 'static)) -> bool {

@@ -19,6 +19,9 @@ pub enum Reason {
     Auth,
     /// 404 on a path that must exist (`/`, `/connectors`): a wrong `CONNECT_REST_URL`.
     NotFound,
+    /// 404 from a worker's own web server (Jetty's error page, not Connect's JSON error): the
+    /// worker's REST server is up but Connect's API is not, as while a worker starts.
+    Starting,
     /// 409, or a 500 saying a rebalance is expected: the Connect group is rebalancing.
     Rebalance,
     /// Any other 5xx, including Connect's own `Request timed out`.
@@ -37,12 +40,13 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in label order, so counters can start at zero for all of them.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 13] = [
         Reason::Timeout,
         Reason::Connect,
         Reason::Tls,
         Reason::Auth,
         Reason::NotFound,
+        Reason::Starting,
         Reason::Rebalance,
         Reason::ServerError,
         Reason::RateLimited,
@@ -59,6 +63,7 @@ impl Reason {
             Reason::Tls => "tls",
             Reason::Auth => "auth",
             Reason::NotFound => "not_found",
+            Reason::Starting => "starting",
             Reason::Rebalance => "rebalance",
             Reason::ServerError => "server_error",
             Reason::RateLimited => "rate_limited",
@@ -124,6 +129,32 @@ pub fn classify_status(status: u16, message: &str) -> Reason {
     }
 }
 
+/// Whether a 404 comes from a Connect worker's web server before Connect's REST API is up. A
+/// running Connect answers every unknown path with its own JSON error (`{"error_code":404,…}`);
+/// while a worker starts, its Jetty answers every path with Jetty's error: JSON of `message`,
+/// `url` and `status` when JSON is asked for (Jetty 12), else an HTML page.
+pub fn is_starting_worker(status: u16, server: Option<&str>, body: &[u8]) -> bool {
+    if status != 404 {
+        return false;
+    }
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) {
+        return !fields.contains_key("error_code")
+            && ["message", "url", "status"]
+                .iter()
+                .all(|k| fields.contains_key(*k));
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let jetty = server.is_some_and(|s| s.starts_with("Jetty")) || head.contains("Powered by Jetty");
+    head.trim_start().starts_with('<') && jetty
+}
+
+/// Whether a 400 is a TLS server refusing a plain-HTTP request (Go's and nginx's wording).
+pub fn is_plain_http_refused(status: u16, message: &str) -> bool {
+    status == 400
+        && (message.contains("HTTP request to an HTTPS server")
+            || message.contains("plain HTTP request was sent to HTTPS port"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +188,47 @@ mod tests {
         assert_eq!(classify_status(503, ""), Reason::ServerError);
         assert_eq!(classify_status(429, ""), Reason::RateLimited);
         assert_eq!(classify_status(302, ""), Reason::UnexpectedStatus);
+    }
+
+    /// The page a Kafka 4.3.1 worker's Jetty 12 serves for `GET /` while Connect starts, as
+    /// captured from the real worker.
+    const JETTY_404: &str = "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=ISO-8859-1\"/>\n<title>Error 404 Not Found</title>\n</head>\n<body>\n<h2>HTTP ERROR 404 Not Found</h2>\n<table>\n<tr><th>URI:</th><td>http://127.0.0.1:38084/</td></tr>\n<tr><th>STATUS:</th><td>404</td></tr>\n<tr><th>MESSAGE:</th><td>Not Found</td></tr>\n</table>\n<hr/><a href=\"https://jetty.org/\">Powered by Jetty:// 12.0.34</a><hr/>\n\n</body>\n</html>\n";
+
+    /// The same, as Jetty 12 answers it to a client that accepts JSON (the exporter).
+    const JETTY_404_JSON: &str = "{\n\"message\":\"Not Found\",\n\"url\":\"http://127.0.0.1:38084/\",\n\"status\":\"404\"\n}";
+
+    #[test]
+    fn a_starting_worker_is_told_apart_from_a_wrong_path() {
+        let jetty = Some("Jetty(12.0.34)");
+        assert!(is_starting_worker(404, jetty, JETTY_404_JSON.as_bytes()));
+        assert!(is_starting_worker(404, jetty, JETTY_404.as_bytes()));
+        assert!(is_starting_worker(404, None, JETTY_404.as_bytes()));
+        // A running Connect answers an unknown path with its JSON error.
+        assert!(!is_starting_worker(
+            404,
+            jetty,
+            br#"{"error_code":404,"message":"HTTP 404 Not Found"}"#
+        ));
+        // Another server's page, or another status.
+        assert!(!is_starting_worker(
+            404,
+            Some("nginx/1.25.3"),
+            b"<html><head><title>404 Not Found</title></head></html>"
+        ));
+        assert!(!is_starting_worker(503, jetty, JETTY_404.as_bytes()));
+    }
+
+    #[test]
+    fn plain_http_to_an_https_port() {
+        assert!(is_plain_http_refused(
+            400,
+            "Client sent an HTTP request to an HTTPS server."
+        ));
+        assert!(is_plain_http_refused(
+            400,
+            "400 The plain HTTP request was sent to HTTPS port"
+        ));
+        assert!(!is_plain_http_refused(400, "Bad Request"));
     }
 
     #[test]

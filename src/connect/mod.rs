@@ -11,7 +11,7 @@ pub use actions::Answer;
 pub use client::{
     BasicAuth, BuildError, ClientSettings, ConnectClient, ExpandForm, Lookup, USER_AGENT,
 };
-pub use error::{ConnectError, Reason, classify_status};
+pub use error::{ConnectError, Reason, classify_status, is_plain_http_refused, is_starting_worker};
 pub use model::{
     APACHE_STATES, ActiveTopics, CLOUD_STATES, ConnectorConfig, ConnectorId, ConnectorInfo,
     ConnectorStatus, Expanded, Health, Listing, MSK_STATES, ServerInfo, State, StateEntry, TaskId,

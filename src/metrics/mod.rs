@@ -26,8 +26,9 @@ use crate::observe::{ClusterHandle, ClusterMeta, Snapshot};
 pub use connectors::CHUNK;
 pub use options::{MetricsOptions, TaskStates};
 
-/// The exporter's version and the commit it was built from (`KCONNECT_BUILD_REVISION` at build
-/// time, `unknown` otherwise).
+/// The exporter's version and the commit it was built from (set by `build.rs`: the
+/// `KCONNECT_BUILD_REVISION` of the build's environment, else the git commit of a clone, else
+/// `unknown`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = match option_env!("KCONNECT_BUILD_REVISION") {
     Some(r) => r,

@@ -50,12 +50,11 @@ impl Apache {
     }
 
     /// Startup validation: `GET /`, kept for the cluster's info.
-    pub async fn validate(&mut self) -> Result<String, ConnectError> {
+    pub async fn validate(&mut self) -> Result<ServerInfo, ConnectError> {
         let server = self.client.server_info().await?;
-        let said = format!("version {}", server.version);
-        self.server = Some(server);
+        self.server = Some(server.clone());
         self.revalidate = false;
-        Ok(said)
+        Ok(server)
     }
 
     /// After a failed observation: the next one asks `GET /` first.

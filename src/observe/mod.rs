@@ -39,6 +39,24 @@ pub struct Pass {
     pub skipped: u64,
 }
 
+/// What startup validation found: the version and Kafka cluster of an Apache Connect, the number
+/// of connectors of a managed service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reached {
+    pub version: Option<String>,
+    pub kafka_cluster_id: Option<String>,
+    pub connectors: Option<usize>,
+}
+
+impl Reached {
+    fn connectors(n: usize) -> Reached {
+        Reached {
+            connectors: Some(n),
+            ..Reached::default()
+        }
+    }
+}
+
 /// How one cluster is observed: the seam between the loop and the flavours.
 #[derive(Debug)]
 pub enum Source {
@@ -82,11 +100,15 @@ impl Source {
 
     /// Startup validation: what each flavour can ask to prove it is reachable and the
     /// credentials work. Says what it found, for the log.
-    pub async fn validate(&mut self) -> Result<String, ConnectError> {
+    pub async fn validate(&mut self) -> Result<Reached, ConnectError> {
         match self {
-            Source::Apache(a) => a.validate().await,
-            Source::Cloud(c) => c.validate().await.map(|n| format!("{n} connectors")),
-            Source::Msk(m) => m.validate().await.map(|n| format!("{n} connectors")),
+            Source::Apache(a) => a.validate().await.map(|s| Reached {
+                version: Some(s.version),
+                kafka_cluster_id: s.kafka_cluster_id,
+                connectors: None,
+            }),
+            Source::Cloud(c) => c.validate().await.map(Reached::connectors),
+            Source::Msk(m) => m.validate().await.map(Reached::connectors),
         }
     }
 
