@@ -7,64 +7,22 @@
 //! before they end, so they can run in any order.
 
 mod common;
+mod e2e_support;
+mod tls_support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::expo::{Sample, parse};
 use common::exporter::Exporter;
+use e2e_support::{
+    SETTLE, bin, eventually, prometheus, query_series as query, repo, samples, stack,
+    start_plain as start,
+};
 use serde_json::Value;
 
 const INTERVAL: Duration = Duration::from_secs(2);
-const SETTLE: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The `KEY=VALUE` lines `scripts/connect-stack up` wrote.
-fn stack() -> HashMap<String, String> {
-    let path = std::env::var("KCONNECT_STACK_ENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join("target/connect-stack/env"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; bring the stack up with scripts/connect-stack up",
-            path.display()
-        )
-    });
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn bin() -> String {
-    let bin = std::env::var("KCONNECT_E2E_BIN").unwrap_or_else(|_| {
-        repo()
-            .join("target/release/kconnect-exporter")
-            .display()
-            .to_string()
-    });
-    assert!(
-        Path::new(&bin).exists(),
-        "{bin} is missing: cargo build --release"
-    );
-    bin
-}
-
-/// Puts the sample connectors back into their intended states (and spread over A's two workers),
-/// whatever an earlier test did to them.
-fn samples() {
-    let status = Command::new(repo().join("scripts/sample-connectors"))
-        .stdout(Stdio::null())
-        .status()
-        .expect("sample-connectors runs");
-    assert!(status.success(), "scripts/sample-connectors failed");
-}
 
 fn ctl(args: &[&str]) {
     let status = Command::new(repo().join("scripts/connect-stack"))
@@ -200,22 +158,6 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
         .map(|s| s.value)
 }
 
-/// Polls `check` until it returns `Some`, or panics with the last `Err` after `deadline`.
-async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let until = Instant::now() + deadline;
-    loop {
-        match check().await {
-            Ok(v) => return v,
-            Err(e) if Instant::now() >= until => panic!("{what}: not so within {deadline:?}: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
-}
-
 /// The exporter shows exactly what Connect shows for `cluster`, at one moment.
 async fn agrees(base: &str, rest: &Rest, cluster: &str) -> Result<(), String> {
     let before = rest.truth(cluster).await?;
@@ -226,12 +168,6 @@ async fn agrees(base: &str, rest: &Rest, cluster: &str) -> Result<(), String> {
     } else {
         Err(format!("exporter {shown:#?}\nconnect {before:#?}"))
     }
-}
-
-fn start(flags: &[&str], vars: &[(&str, &str)]) -> (Exporter, String) {
-    let mut e = Exporter::start(&bin(), flags, vars);
-    let base = format!("http://{}", e.address());
-    (e, base)
 }
 
 fn interval_flag() -> String {
@@ -256,8 +192,9 @@ async fn v1_and_v2_agree_with_connect() {
     let s = stack();
     samples();
     let a = Rest::a(&s);
+    // v1 as Kpow observes: every connector's status, info and tasks at every observation.
     let (mut v1, v1_base) = start(
-        &[&interval_flag()],
+        &[&interval_flag(), "--observation.details-refresh=1"],
         &[
             ("CONNECT_REST_URL", &s["STACK_A_URL"]),
             ("CONNECT_OBSERVATION_VERSION", "1"),
@@ -338,7 +275,8 @@ async fn v1_and_v2_agree_with_connect() {
         ),
         Some(1.0)
     );
-    // v1 costs 3N+1 requests an observation, v2 one.
+    // A full v1 pass costs 3N+1 requests an observation, v2 one; both ask GET /health once
+    // (Kafka 3.9+), and GET / once at start.
     let n = truth
         .iter()
         .filter(|l| l.split('|').nth(2) == Some("-"))
@@ -356,14 +294,14 @@ async fn v1_and_v2_agree_with_connect() {
     let (req1, obs1) = cost(&v1_samples);
     assert_eq!(
         req1,
-        obs1 * (3.0 * n + 1.0) + 1.0,
-        "v1: GET / once, then 3N+1 per observation"
+        obs1 * (3.0 * n + 2.0) + 1.0,
+        "v1: GET / once, then 3N+1 and GET /health per observation"
     );
     let (req2, obs2) = cost(&v2_samples);
     assert_eq!(
         req2,
-        obs2 + 1.0,
-        "v2: GET / once, then one request per observation"
+        obs2 * 2.0 + 1.0,
+        "v2: GET / once, then one request and GET /health per observation"
     );
     assert_eq!(v1.sigterm(), 0);
     assert_eq!(v2.sigterm(), 0);
@@ -787,86 +725,6 @@ async fn all_of_a_down_then_back_and_starting_while_it_is_down() {
     assert_eq!(lenient.sigterm(), 0);
 }
 
-/// A Prometheus server on loopback with its own data folder, stopped by PID when dropped.
-struct Prometheus {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn prometheus(target: &str, rules: &[PathBuf]) -> Prometheus {
-    let dir = tempfile::tempdir().unwrap();
-    let rule_files: Vec<String> = rules
-        .iter()
-        .map(|r| format!("  - {}\n", r.display()))
-        .collect();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n{}scrape_configs:\n  - job_name: kconnect-exporter\n    static_configs:\n      - targets: ['{target}']\n",
-        if rule_files.is_empty() {
-            "  []\n".to_string()
-        } else {
-            rule_files.concat()
-        }
-    );
-    let config = config.replace("rule_files:\n  []\n", "rule_files: []\n");
-    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-    let port = free_port();
-    let child = Command::new("prometheus")
-        .arg(format!(
-            "--config.file={}",
-            dir.path().join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus (Debian package prometheus) starts");
-    Prometheus {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    }
-}
-
-async fn query(prom: &Prometheus, expr: &str) -> Result<Vec<Value>, String> {
-    let url =
-        url::Url::parse_with_params(&format!("{}/api/v1/query", prom.base), [("query", expr)])
-            .unwrap();
-    let resp = reqwest::Client::new()
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let text = resp.text().await.map_err(|e| e.to_string())?;
-    let body: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
-    if body["status"] != "success" {
-        return Err(format!("{expr}: {body}"));
-    }
-    Ok(body["data"]["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
-}
-
 #[tokio::test]
 #[ignore = "needs the Kafka stack: scripts/test brings it up"]
 async fn a_real_prometheus_scrapes_the_exporter() {
@@ -880,7 +738,10 @@ async fn a_real_prometheus_scrapes_the_exporter() {
     let (mut e, base) = start(&[&interval_flag()], &vars);
     let a = Rest::a(&s);
     eventually(SETTLE, "A agrees", || agrees(&base, &a, "A")).await;
-    let prom = prometheus(base.trim_start_matches("http://"), &[]);
+    let prom = prometheus(&format!(
+        "  - job_name: kconnect-exporter\n    static_configs:\n      - targets: ['{}']\n",
+        base.trim_start_matches("http://")
+    ));
 
     let expectations: BTreeMap<&str, f64> = BTreeMap::from([
         (
@@ -968,125 +829,6 @@ async fn a_real_prometheus_scrapes_the_exporter() {
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(e.sigterm(), 0);
-}
-
-/// Every PromQL expression of the dashboards and alert rules (from `scripts/list-queries`, which
-/// `scripts/test` writes to the file named by `KCONNECT_E2E_QUERIES`) runs without error against
-/// Prometheus scraping the real stack, and returns what the stack's situation calls for.
-#[tokio::test]
-#[ignore = "needs the Kafka stack: scripts/test brings it up"]
-async fn every_dashboard_and_alert_query_runs_against_the_real_stack() {
-    let path = std::env::var("KCONNECT_E2E_QUERIES").unwrap_or_else(|_| {
-        repo()
-            .join("target/kit-queries.jsonl")
-            .display()
-            .to_string()
-    });
-    let queries: Vec<Value> = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}; write it with scripts/list-queries"))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(queries.len() > 50, "{} queries", queries.len());
-
-    let s = stack();
-    samples();
-    // A, B, and a cluster C that cannot be reached: the unreachable-cluster queries have a case.
-    let closed = free_port().to_string();
-    let c_url = format!("http://127.0.0.1:{closed}");
-    let mut vars = b_vars(&s, &s["STACK_B_PASS"]);
-    vars[0] = ("CONNECT_RESOURCE_IDS", "A,B,C");
-    vars.push((
-        "B_CONNECT_SSL_TRUSTSTORE_LOCATION",
-        s["STACK_B_CA_PEM"].as_str(),
-    ));
-    vars.push(("C_CONNECT_REST_URL", c_url.as_str()));
-    vars.push(("C_CONNECT_STARTUP_VALIDATION", "false"));
-    let (mut e, base) = start(&[&interval_flag()], &vars);
-    let a = Rest::a(&s);
-    eventually(SETTLE, "A agrees", || agrees(&base, &a, "A")).await;
-    let prom = prometheus(
-        base.trim_start_matches("http://"),
-        &[repo().join("alerts/kconnect-alerts.yaml")],
-    );
-    // Rates need two scrapes at least; wait until a rate over the exporter's counters has data.
-    eventually(SETTLE, "Prometheus has two scrapes", || async {
-        let r = query(&prom, "rate(kconnect_exporter_scrapes_total[1m]) > 0").await?;
-        if r.is_empty() {
-            Err("no rate yet".to_string())
-        } else {
-            Ok(())
-        }
-    })
-    .await;
-
-    // What the stack has no case of: these must run, and return nothing.
-    let quiet = [
-        "KafkaConnectExporterDown",
-        // Observations of C fail, but they finish: not stale.
-        "KafkaConnectObservationStale",
-        "KafkaConnectObservationFallback",
-        // The samples hold a connector UNASSIGNED, but no task (Connect does not show it).
-        "KafkaConnectTaskUnassigned",
-        "KafkaConnectTaskFlapping",
-        // Auto-restart is off here; tests/e2e_actions.rs runs this alert's query where it is on.
-        "KafkaConnectAutoRestartExhausted",
-    ];
-    // Where the stack has the case, the result must name it.
-    let must_name: BTreeMap<&str, (&str, &str)> = BTreeMap::from([
-        ("KafkaConnectClusterUnreachable", ("connect_cluster", "C")),
-        (
-            "KafkaConnectConnectorFailed",
-            ("connector", "connector-failure-sink"),
-        ),
-        ("KafkaConnectTaskFailed", ("connector", "task-failure-sink")),
-        (
-            "KafkaConnectConnectorUnassigned",
-            ("connector", "unassigned-sink"),
-        ),
-        (
-            "KafkaConnectTasksNotRunning",
-            ("connector", "task-failure-sink"),
-        ),
-    ]);
-    let mut failures = Vec::new();
-    for q in &queries {
-        let (source, where_, expr) = (
-            q["source"].as_str().unwrap(),
-            q["where"].as_str().unwrap(),
-            q["expr"].as_str().unwrap(),
-        );
-        match query(&prom, expr).await {
-            Err(e) => failures.push(format!("{source} / {where_}: {e}")),
-            Ok(result) if quiet.contains(&where_) => {
-                if !result.is_empty() {
-                    failures.push(format!(
-                        "{source} / {where_}: expected nothing, got {result:?}"
-                    ));
-                }
-            }
-            Ok(result) if result.is_empty() => {
-                failures.push(format!("{source} / {where_}: returned nothing"))
-            }
-            Ok(result) => {
-                if let Some((label, value)) = must_name.get(where_)
-                    && !result.iter().any(|r| r["metric"][*label] == *value)
-                {
-                    failures.push(format!(
-                        "{source} / {where_}: no {label}={value} in {result:?}"
-                    ));
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} queries failed:\n{}",
-        failures.len(),
-        queries.len(),
-        failures.join("\n")
     );
     assert_eq!(e.sigterm(), 0);
 }

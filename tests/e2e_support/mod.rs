@@ -1,6 +1,6 @@
-//! Support of the end-to-end tests of the actions: the stack's settings, Connect's REST API of
-//! cluster A, a protected exporter (certificate, web configuration, RBAC file), a Prometheus
-//! with a scrape configuration as users write it.
+//! Support of the end-to-end tests of the actions and of the kit: the stack's settings, Connect's
+//! REST API of cluster A, a protected exporter (certificate, web configuration, RBAC file), a
+//! Prometheus with a scrape configuration as users write it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -222,6 +222,13 @@ impl Protected {
     }
 }
 
+/// Starts the exporter without TLS; returns it and its `http://127.0.0.1:PORT`.
+pub fn start_plain(flags: &[&str], vars: &[(&str, &str)]) -> (Exporter, String) {
+    let mut e = Exporter::start(&bin(), flags, vars);
+    let base = format!("http://{}", e.address());
+    (e, base)
+}
+
 /// Starts the exporter; returns it and its `https://localhost:PORT`.
 pub fn start(flags: &[&str], vars: &[(&str, &str)]) -> (Exporter, String) {
     let mut e = Exporter::start(&bin(), flags, vars);
@@ -277,11 +284,7 @@ pub fn prometheus(scrape_configs: &str) -> Prometheus {
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape_configs}"
     );
     std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new("prometheus")
         .arg(format!(
             "--config.file={}",
@@ -303,7 +306,26 @@ pub fn prometheus(scrape_configs: &str) -> Prometheus {
     }
 }
 
+/// A loopback port free now (for a process that takes its port as a flag).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The values of an instant query's result.
 pub async fn query(prom: &Prometheus, expr: &str) -> Result<Vec<f64>, String> {
+    Ok(query_series(prom, expr)
+        .await?
+        .iter()
+        .filter_map(|r| r["value"][1].as_str().and_then(|v| v.parse().ok()))
+        .collect())
+}
+
+/// An instant query's result as Prometheus's API gives it: `{"metric": {…}, "value": [t, "v"]}`.
+pub async fn query_series(prom: &Prometheus, expr: &str) -> Result<Vec<Value>, String> {
     let url =
         url::Url::parse_with_params(&format!("{}/api/v1/query", prom.base), [("query", expr)])
             .unwrap();
@@ -319,10 +341,8 @@ pub async fn query(prom: &Prometheus, expr: &str) -> Result<Vec<f64>, String> {
     }
     Ok(body["data"]["result"]
         .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["value"][1].as_str().and_then(|v| v.parse().ok()))
-        .collect())
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// The expression of an alert of `alerts/kconnect-alerts.yaml`.
